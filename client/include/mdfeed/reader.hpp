@@ -177,6 +177,8 @@ class BarView {
   // was stable.
   [[nodiscard]] bool valid() const noexcept {
     if (hdr_ == nullptr) return count_ == 0;
+    // Orders the caller's earlier plain reads of the bars before the count we check.
+    __atomic_thread_fence(__ATOMIC_ACQUIRE);
     const std::uint64_t closed = detail::load_acquire(&hdr_->closed_count);
     return closed < first_ + cap_;
   }
