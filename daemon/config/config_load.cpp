@@ -1,0 +1,630 @@
+// Loading: YAML text -> walk every mapping against the key tables -> environment overrides ->
+// required keys and cross-key rules. Errors are collected, never thrown, so one run reports all.
+#include <fcntl.h>
+#include <unistd.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <climits>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <type_traits>
+
+#include "config/config.hpp"
+#include "config/config_keys.hpp"
+
+namespace mdfeed {
+
+std::string ConfigError::str() const {
+  if (line <= 0) return file + ": " + message;
+  return file + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " + message;
+}
+
+Environ process_environ() {
+  return [](std::string_view name) -> std::optional<std::string> {
+    const char* v = std::getenv(std::string(name).c_str());
+    if (v == nullptr) return std::nullopt;
+    return std::string(v);
+  };
+}
+
+Environ environ_from(std::map<std::string, std::string> vars) {
+  return [vars = std::move(vars)](std::string_view name) -> std::optional<std::string> {
+    const auto it = vars.find(std::string(name));
+    if (it == vars.end()) return std::nullopt;
+    return it->second;
+  };
+}
+
+namespace {
+
+using namespace config_detail;
+
+constexpr std::size_t kMaxFileBytes = 16u << 20;  // a config is a few KB; this stops /dev/zero
+
+std::string quoted(std::string_view s) { return "'" + std::string(s) + "'"; }
+
+std::string_view trim(std::string_view s) {
+  const auto b = s.find_first_not_of(" \t\r\n");
+  if (b == std::string_view::npos) return {};
+  const auto e = s.find_last_not_of(" \t\r\n");
+  return s.substr(b, e - b + 1);
+}
+
+bool starts_with(std::string_view s, std::string_view prefix) {
+  return s.compare(0, prefix.size(), prefix) == 0;
+}
+
+// yaml-cpp marks are 0-based, and -1 when absent (which becomes "no position").
+Loc loc_of(const YAML::Mark& m) { return Loc{m.line + 1, m.column + 1, {}}; }
+
+// Collects errors in the order found; take() puts them in file order, unpositioned ones last.
+class Diag {
+ public:
+  explicit Diag(std::string file) : file_(std::move(file)) {}
+
+  void error(const Loc& loc, const std::string& message) {
+    errors_.push_back(ConfigError{file_, loc.line, loc.column,
+                                  loc.env.empty() ? message : "$" + loc.env + ": " + message});
+  }
+
+  [[nodiscard]] std::vector<ConfigError> take() {
+    std::stable_sort(errors_.begin(), errors_.end(), [](const auto& a, const auto& b) {
+      const int la = a.line > 0 ? a.line : INT_MAX;
+      const int lb = b.line > 0 ? b.line : INT_MAX;
+      return la != lb ? la < lb : a.column < b.column;
+    });
+    return std::move(errors_);
+  }
+
+ private:
+  std::string file_;
+  std::vector<ConfigError> errors_;
+};
+
+// A value before conversion. YAML nodes and environment variables both become a Raw, so both
+// go through the same type checks and rules.
+struct Raw {
+  enum class Shape : std::uint8_t { Null, Scalar, List, Map };
+  Shape shape = Shape::Null;
+  std::string text;                                // Scalar
+  std::vector<std::pair<std::string, Loc>> items;  // List (scalar items only)
+  Loc loc;
+};
+
+const char* shape_name(Raw::Shape s) {
+  switch (s) {
+    case Raw::Shape::Null:
+      return "nothing";
+    case Raw::Shape::Scalar:
+      return "a single value";
+    case Raw::Shape::List:
+      return "a list";
+    case Raw::Shape::Map:
+      return "a mapping";
+  }
+  return "?";
+}
+
+// `key_loc` stands in for a null value's position: yaml-cpp marks an empty value at the next
+// token, which may be lines further down.
+Raw raw_from_yaml(const YAML::Node& v, const Loc& key_loc, const std::string& path, Diag& diag) {
+  Raw r;
+  r.loc = v.IsNull() ? key_loc : loc_of(v.Mark());
+  if (v.IsScalar()) {
+    r.shape = Raw::Shape::Scalar;
+    r.text = v.Scalar();
+  } else if (v.IsMap()) {
+    r.shape = Raw::Shape::Map;
+  } else if (v.IsSequence()) {
+    r.shape = Raw::Shape::List;
+    for (const auto& item : v) {
+      if (item.IsScalar())
+        r.items.emplace_back(item.Scalar(), loc_of(item.Mark()));
+      else
+        diag.error(loc_of(item.Mark()), path + ": list items must be single values");
+    }
+  }
+  return r;
+}
+
+// Environment values are trimmed; a list is comma-separated with empty items skipped.
+Raw raw_from_env(std::string_view var, std::string_view value, bool list) {
+  Raw r;
+  r.loc.env = std::string(var);
+  if (!list) {
+    r.shape = Raw::Shape::Scalar;
+    r.text = std::string(trim(value));
+    return r;
+  }
+  r.shape = Raw::Shape::List;
+  while (!value.empty()) {
+    const auto comma = value.find(',');
+    const auto item = trim(value.substr(0, comma));
+    if (!item.empty()) r.items.emplace_back(std::string(item), r.loc);
+    value = comma == std::string_view::npos ? std::string_view{} : value.substr(comma + 1);
+  }
+  return r;
+}
+
+using Value = std::variant<std::string, std::uint32_t, double, std::vector<std::string>>;
+
+template <class P>
+struct MemberOf;
+template <class C, class M>
+struct MemberOf<M C::*> {
+  using type = M;
+};
+template <class P>
+using member_t = typename MemberOf<P>::type;
+
+template <class T>
+bool is_list(const KeyDef<T>& k) {
+  return std::holds_alternative<std::vector<std::string> T::*>(k.field);
+}
+
+// The conversions below report at the value and return nullopt on any error, so a bad value
+// never reaches the Config and the default stays in place for the cross-key rules.
+template <class T>
+class Converter {
+ public:
+  Converter(const KeyDef<T>& k, const RuleContext& ctx, Diag& diag)
+      : k_(k), ctx_(ctx), diag_(diag) {}
+
+  std::optional<Value> operator()(const Raw& raw) const {
+    return std::visit(
+        [&](auto member) -> std::optional<Value> {
+          using M = member_t<decltype(member)>;
+          if constexpr (std::is_same_v<M, std::string>) return wrap(to_string(raw));
+          if constexpr (std::is_same_v<M, std::uint32_t>) return wrap(to_uint32(raw));
+          if constexpr (std::is_same_v<M, double>) return wrap(to_number(raw, false));
+          if constexpr (std::is_same_v<M, std::vector<std::string>>) return wrap(to_list(raw));
+          return std::nullopt;  // the feed list is walked, not converted
+        },
+        k_.field);
+  }
+
+ private:
+  template <class V>
+  static std::optional<Value> wrap(std::optional<V> v) {
+    if (!v) return std::nullopt;
+    return Value(std::move(*v));
+  }
+
+  void fail(const Loc& loc, const std::string& msg) const {
+    diag_.error(loc, std::string(k_.path) + ": " + msg);
+  }
+
+  std::optional<std::string> to_string(const Raw& raw) const {
+    if (raw.shape == Raw::Shape::List || raw.shape == Raw::Shape::Map) {
+      fail(raw.loc, std::string("expected a single value, got ") + shape_name(raw.shape));
+      return std::nullopt;
+    }
+    std::string v = raw.text;  // a null value is the empty string
+    return apply_rule(v, raw.loc) ? std::optional<std::string>(std::move(v)) : std::nullopt;
+  }
+
+  bool apply_rule(std::string& v, const Loc& loc) const {
+    if (k_.str_rule == nullptr) return true;
+    const std::string msg = k_.str_rule(v, ctx_);
+    if (!msg.empty()) fail(loc, msg);
+    return msg.empty();
+  }
+
+  std::optional<std::uint32_t> to_uint32(const Raw& raw) const {
+    const auto v = to_number(raw, true);
+    if (!v) return std::nullopt;
+    return static_cast<std::uint32_t>(*v);  // within bounds, and every bound fits 32 bits
+  }
+
+  std::optional<double> to_number(const Raw& raw, bool integer) const {
+    const char* kind = integer ? "an integer" : "a number";
+    if (raw.shape != Raw::Shape::Scalar) {
+      fail(raw.loc, std::string("expected ") + kind + ", got " + shape_name(raw.shape));
+      return std::nullopt;
+    }
+    const auto v = parse_number(raw.text, integer);
+    if (!v) {
+      fail(raw.loc, std::string("expected ") + kind + ", got " + quoted(raw.text));
+      return std::nullopt;
+    }
+    if (!in_bounds(*v)) {
+      fail(raw.loc, bounds_text() + ", got " + raw.text);
+      return std::nullopt;
+    }
+    if (k_.num_rule != nullptr) {
+      if (const std::string msg = k_.num_rule(*v); !msg.empty()) {
+        fail(raw.loc, msg);
+        return std::nullopt;
+      }
+    }
+    return v;
+  }
+
+  // Integers go through int64 so "-1" and "99999999999" are range errors, not type errors.
+  static std::optional<double> parse_number(const std::string& s, bool integer) {
+    const char* first = s.data();
+    const char* last = first + s.size();
+    if (integer) {
+      std::int64_t n = 0;
+      const auto [p, ec] = std::from_chars(first, last, n);
+      if (ec == std::errc::result_out_of_range) return HUGE_VAL;
+      if (ec != std::errc() || p != last) return std::nullopt;
+      return static_cast<double>(n);
+    }
+    double d = 0;
+    const auto [p, ec] = std::from_chars(first, last, d);
+    if (ec != std::errc() || p != last || !std::isfinite(d)) return std::nullopt;
+    return d;
+  }
+
+  bool in_bounds(double v) const {
+    const Bounds& b = k_.bounds;
+    return (b.min_open ? v > b.min : v >= b.min) && v <= b.max;
+  }
+
+  std::string bounds_text() const {
+    const Bounds& b = k_.bounds;
+    if (b.min_open)
+      return "must be greater than " + format_number(b.min) + " and at most " +
+             format_number(b.max);
+    return "must be between " + format_number(b.min) + " and " + format_number(b.max);
+  }
+
+  // Lists must be non-empty and free of duplicates: both hold for symbols and intervals.
+  std::optional<std::vector<std::string>> to_list(const Raw& raw) const {
+    if (raw.shape == Raw::Shape::Scalar) {
+      fail(raw.loc, "expected a list, got a single value (write [" + raw.text + "])");
+      return std::nullopt;
+    }
+    if (raw.shape != Raw::Shape::List) {
+      fail(raw.loc, std::string("expected a list, got ") + shape_name(raw.shape));
+      return std::nullopt;
+    }
+    bool ok = true;
+    std::vector<std::string> out;
+    std::map<std::string, Loc, std::less<>> first;
+    for (const auto& [text, loc] : raw.items) {
+      std::string v = text;
+      if (!apply_rule(v, loc)) {
+        ok = false;
+        continue;
+      }
+      if (const auto it = first.find(v); it != first.end()) {
+        fail(loc, "duplicate " + quoted(v) + duplicate_of(it->second));
+        ok = false;
+        continue;
+      }
+      first.emplace(v, loc);
+      out.push_back(std::move(v));
+    }
+    if (ok && out.empty()) fail(raw.loc, "must not be empty");
+    if (!ok) return std::nullopt;
+    return out;
+  }
+
+  static std::string duplicate_of(const Loc& first) {
+    if (!first.env.empty()) return " (listed twice)";
+    return " (first at " + where(first) + ")";
+  }
+
+  const KeyDef<T>& k_;
+  const RuleContext& ctx_;
+  Diag& diag_;
+};
+
+template <class T>
+void assign(const KeyDef<T>& k, const Value& v, T& target) {
+  std::visit(
+      [&](auto member) {
+        using M = member_t<decltype(member)>;
+        if constexpr (!std::is_same_v<M, std::vector<FeedConfig>>) target.*member = std::get<M>(v);
+      },
+      k.field);
+}
+
+template <class T>
+const KeyDef<T>* find_key(const std::vector<KeyDef<T>>& table, std::string_view path) {
+  for (const auto& k : table)
+    if (k.path == path) return &k;
+  return nullptr;
+}
+
+// "shm" is a section because "shm.dir" exists.
+template <class T>
+bool is_section(const std::vector<KeyDef<T>>& table, const std::string& path) {
+  const std::string prefix = path + ".";
+  return std::any_of(table.begin(), table.end(),
+                     [&](const auto& k) { return starts_with(k.path, prefix); });
+}
+
+// The names valid directly under `prefix` ("" = the top of the table).
+template <class T>
+std::vector<std::string_view> names_under(const std::vector<KeyDef<T>>& table,
+                                          std::string_view prefix) {
+  std::vector<std::string_view> out;
+  for (const auto& k : table) {
+    if (!starts_with(k.path, prefix)) continue;
+    std::string_view rest = k.path.substr(prefix.size());
+    rest = rest.substr(0, rest.find('.'));
+    if (std::find(out.begin(), out.end(), rest) == out.end()) out.push_back(rest);
+  }
+  return out;
+}
+
+// A typo of a sibling, or a real key written at the wrong level.
+template <class T>
+std::string unknown_key_message(const std::vector<KeyDef<T>>& table, const std::string& prefix,
+                                const std::string& name) {
+  std::string msg = "unknown key " + quoted(prefix + name);
+  if (const auto best = closest(name, names_under(table, prefix)); !best.empty())
+    return msg + " (did you mean " + quoted(prefix + std::string(best)) + "?)";
+  if constexpr (std::is_same_v<T, Config>) {
+    if (find_key(feed_keys(), name) != nullptr)
+      return msg + " (it belongs inside each entry of 'feeds')";
+  }
+  for (const auto& k : top_keys()) {
+    const auto dot = k.path.rfind('.');
+    if (dot != std::string_view::npos && k.path.substr(dot + 1) == name)
+      return msg + " (did you mean " + quoted(k.path) + " at the top level?)";
+  }
+  return msg;
+}
+
+// Where each key of one mapping (the top level, or one feed) was set.
+struct Seen {
+  Loc self;  // the mapping itself
+  std::map<std::string, Loc, std::less<>> keys;
+
+  [[nodiscard]] Loc at(std::string_view key) const {
+    const auto it = keys.find(key);
+    return it == keys.end() ? self : it->second;
+  }
+};
+
+class Loader {
+ public:
+  Loader(std::string_view name, RuleContext ctx) : diag_(std::string(name)), ctx_(std::move(ctx)) {}
+
+  void load(std::string_view text, const Environ& env) {
+    const auto root = parse(text);
+    if (!root) return;
+    top_.self = loc_of(root->Mark());
+    walk_map(*root, "", top_keys(), cfg_, top_);
+    apply_env(env);
+    check_required(top_keys(), top_, "the config");
+    for (const auto& s : feeds_seen_) check_required(feed_keys(), s, "this feed");
+    check_feeds();
+  }
+
+  Diag& diag() { return diag_; }
+  Config& config() { return cfg_; }
+
+ private:
+  // The single document's root mapping, or nullopt after reporting why not.
+  std::optional<YAML::Node> parse(std::string_view text) {
+    std::vector<YAML::Node> docs;
+    try {
+      docs = YAML::LoadAll(std::string(text));
+    } catch (const YAML::ParserException& e) {
+      diag_.error(loc_of(e.mark), "invalid YAML: " + e.msg);
+      return std::nullopt;
+    }
+    if (docs.empty() || (docs.size() == 1 && docs[0].IsNull())) {
+      diag_.error({}, "the config is empty");
+      return std::nullopt;
+    }
+    if (docs.size() > 1) {
+      diag_.error(loc_of(docs[1].Mark()),
+                  "expected one YAML document, found " + std::to_string(docs.size()));
+      return std::nullopt;
+    }
+    if (!docs[0].IsMap()) {
+      diag_.error(loc_of(docs[0].Mark()),
+                  "expected a mapping (shm:, log:, metrics:, feeds:) at the top level");
+      return std::nullopt;
+    }
+    return docs[0];
+  }
+
+  template <class T>
+  void walk_map(const YAML::Node& map, const std::string& prefix,
+                const std::vector<KeyDef<T>>& table, T& target, Seen& seen) {
+    // yaml-cpp 0.7 keeps duplicate keys as separate pairs; catch them here.
+    std::map<std::string, Loc, std::less<>> here;
+    for (auto it = map.begin(); it != map.end(); ++it) {
+      const Loc key_loc = loc_of(it->first.Mark());
+      if (!it->first.IsScalar()) {
+        diag_.error(key_loc, "keys must be plain names");
+        continue;
+      }
+      const std::string& name = it->first.Scalar();
+      const std::string path = prefix + name;
+      if (const auto [first, fresh] = here.emplace(name, key_loc); !fresh) {
+        diag_.error(key_loc,
+                    "duplicate key " + quoted(path) + " (first at " + where(first->second) + ")");
+        continue;
+      }
+      if (const auto* k = find_key(table, path)) {
+        set_key(*k, it->second, key_loc, target, seen);
+      } else if (is_section(table, path)) {
+        walk_section(it->second, path, table, target, seen);
+      } else {
+        diag_.error(key_loc, unknown_key_message(table, prefix, name));
+      }
+    }
+  }
+
+  template <class T>
+  void walk_section(const YAML::Node& v, const std::string& path,
+                    const std::vector<KeyDef<T>>& table, T& target, Seen& seen) {
+    if (v.IsMap())
+      walk_map(v, path + ".", table, target, seen);
+    else if (!v.IsNull())  // an empty section keeps the defaults
+      diag_.error(loc_of(v.Mark()), quoted(path) + " must be a mapping of keys");
+  }
+
+  template <class T>
+  void set_key(const KeyDef<T>& k, const YAML::Node& v, const Loc& key_loc, T& target, Seen& seen) {
+    const std::string path(k.path);
+    seen.keys[path] = v.IsNull() ? key_loc : loc_of(v.Mark());
+    if (std::holds_alternative<std::vector<FeedConfig> T::*>(k.field)) {
+      load_feeds(v, seen.keys[path]);
+      return;
+    }
+    const Raw raw = raw_from_yaml(v, key_loc, path, diag_);
+    if (const auto value = Converter<T>(k, ctx_, diag_)(raw)) assign(k, *value, target);
+  }
+
+  void load_feeds(const YAML::Node& list, const Loc& loc) {
+    if (list.IsNull()) return;  // check_feeds reports "no feeds"
+    if (!list.IsSequence()) {
+      diag_.error(loc, "feeds: expected a list of feeds, each starting with '- name:'");
+      feed_items_ = true;
+      return;
+    }
+    for (const auto& item : list) {
+      feed_items_ = true;
+      if (!item.IsMap()) {
+        diag_.error(loc_of(item.Mark()),
+                    "feeds: each feed must be a mapping (name:, exchange:, ...)");
+        continue;
+      }
+      FeedConfig feed;
+      Seen seen;
+      seen.self = loc_of(item.Mark());
+      walk_map(item, "", feed_keys(), feed, seen);
+      cfg_.feeds.push_back(std::move(feed));
+      feeds_seen_.push_back(std::move(seen));
+    }
+  }
+
+  // After the file, so the environment wins; validated by the same Converter.
+  void apply_env(const Environ& env) {
+    for (const auto& k : top_keys()) {
+      if (const auto raw = env_raw(env, k))
+        if (const auto value = Converter<Config>(k, ctx_, diag_)(*raw)) {
+          assign(k, *value, cfg_);
+          top_.keys[std::string(k.path)] = raw->loc;
+        }
+    }
+    for (const auto& k : feed_keys()) {
+      const auto raw = env_raw(env, k);
+      if (!raw) continue;
+      // Converted once, so a bad value is reported once however many feeds there are.
+      const auto value = Converter<FeedConfig>(k, ctx_, diag_)(*raw);
+      if (!value) continue;
+      for (std::size_t i = 0; i < cfg_.feeds.size(); ++i) {
+        assign(k, *value, cfg_.feeds[i]);
+        feeds_seen_[i].keys[std::string(k.path)] = raw->loc;
+      }
+    }
+  }
+
+  template <class T>
+  static std::optional<Raw> env_raw(const Environ& env, const KeyDef<T>& k) {
+    if (k.env.empty()) return std::nullopt;
+    const auto value = env(k.env);
+    if (!value || trim(*value).empty()) return std::nullopt;  // empty = unset, as for readers
+    return raw_from_env(k.env, *value, is_list(k));
+  }
+
+  template <class T>
+  void check_required(const std::vector<KeyDef<T>>& table, const Seen& seen, const char* what) {
+    for (const auto& k : table)
+      if (k.need == Need::Required && seen.keys.count(k.path) == 0)
+        diag_.error(seen.self, std::string(what) + " is missing required key " + quoted(k.path));
+  }
+
+  void check_feeds() {
+    if (cfg_.feeds.empty() && !feed_items_ && top_.keys.count("feeds") != 0)
+      diag_.error(top_.at("feeds"), "feeds: at least one feed is required");
+    std::map<std::string, Loc, std::less<>> names;
+    for (std::size_t i = 0; i < cfg_.feeds.size(); ++i) {
+      const FeedConfig& f = cfg_.feeds[i];
+      const Seen& seen = feeds_seen_[i];
+      if (!f.name.empty()) {
+        const auto [first, fresh] = names.emplace(f.name, seen.at("name"));
+        if (!fresh)
+          diag_.error(seen.at("name"), "name: duplicate feed name " + quoted(f.name) +
+                                           " (first at " + where(first->second) + ")");
+      }
+      for (const auto& rule : feed_rules())
+        if (const std::string msg = rule.check(f, cfg_); !msg.empty())
+          diag_.error(seen.at(rule.key), msg);
+    }
+  }
+
+  Diag diag_;
+  RuleContext ctx_;
+  Config cfg_;
+  Seen top_;
+  std::vector<Seen> feeds_seen_;  // parallel to cfg_.feeds
+  bool feed_items_ = false;       // `feeds` had entries (valid or not)
+};
+
+// Relative paths in the file are relative to the file, not to the daemon's cwd (/ under systemd).
+std::string base_dir_of(std::string_view name) {
+  const auto slash = name.rfind('/');
+  if (slash == std::string_view::npos) return {};
+  return slash == 0 ? "/" : std::string(name.substr(0, slash));
+}
+
+// 0 and the content, or the errno. A directory fails at read() with EISDIR.
+int read_file(const std::string& path, std::string& out) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return errno;
+  char buf[8192];
+  int err = 0;
+  for (;;) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) err = errno;
+    if (n <= 0) break;
+    out.append(buf, static_cast<std::size_t>(n));
+    if (out.size() > kMaxFileBytes) {
+      err = EFBIG;
+      break;
+    }
+  }
+  ::close(fd);
+  return err;
+}
+
+}  // namespace
+
+LoadResult load_config_string(std::string_view yaml, std::string_view name, const Environ& env) {
+  Loader loader(name, RuleContext{base_dir_of(name)});
+  // Parse errors are handled inside; this is the net for anything else yaml-cpp or the
+  // allocator throws, because loading must never throw for bad input.
+  try {
+    loader.load(yaml, env);
+  } catch (const YAML::Exception& e) {
+    loader.diag().error(loc_of(e.mark), e.msg);
+  } catch (const std::exception& e) {
+    loader.diag().error({}, std::string("internal error while loading: ") + e.what());
+  }
+  LoadResult result;
+  result.errors = loader.diag().take();
+  if (result.errors.empty()) {
+    result.config = std::move(loader.config());
+    result.config->source_path = std::string(name);
+  }
+  return result;
+}
+
+LoadResult load_config_file(const std::string& path, const Environ& env) {
+  std::string text;
+  if (const int err = read_file(path, text); err != 0) {
+    LoadResult result;
+    result.errors.push_back(ConfigError{
+        path, 0, 0, "cannot read config file " + quoted(path) + ": " + std::strerror(err)});
+    return result;
+  }
+  return load_config_string(text, path, env);
+}
+
+}  // namespace mdfeed
