@@ -1,0 +1,51 @@
+// URL parsing and lws helpers.
+#include "core/net.hpp"
+
+#include <libwebsockets.h>
+
+#include <charconv>
+
+namespace mdfeed::net {
+
+std::optional<Endpoint> parse_url(std::string_view url, std::string_view scheme) {
+  const std::string want = std::string(scheme) + "://";
+  if (url.substr(0, want.size()) != want) return std::nullopt;
+  url.remove_prefix(want.size());
+  const auto slash = url.find('/');
+  std::string_view hostport = url.substr(0, slash);
+  Endpoint ep;
+  if (slash != std::string_view::npos) {
+    ep.path_prefix = std::string(url.substr(slash));
+    while (!ep.path_prefix.empty() && ep.path_prefix.back() == '/') ep.path_prefix.pop_back();
+  }
+  std::string_view host = hostport;
+  if (!hostport.empty() && hostport.front() == '[') {  // [::1]:443
+    const auto close = hostport.find(']');
+    if (close == std::string_view::npos) return std::nullopt;
+    host = hostport.substr(1, close - 1);
+    hostport.remove_prefix(close + 1);
+    if (!hostport.empty() && hostport.front() != ':') return std::nullopt;
+  } else if (const auto colon = hostport.rfind(':'); colon != std::string_view::npos) {
+    host = hostport.substr(0, colon);
+    hostport.remove_prefix(colon);
+  } else {
+    hostport = {};
+  }
+  if (!hostport.empty()) {  // ":port"
+    int port = 0;
+    const auto* b = hostport.data() + 1;
+    const auto* e = hostport.data() + hostport.size();
+    const auto r = std::from_chars(b, e, port);
+    if (r.ec != std::errc() || r.ptr != e || port <= 0 || port > 65535) return std::nullopt;
+    ep.port = port;
+  }
+  if (host.empty()) return std::nullopt;
+  ep.host = std::string(host);
+  return ep;
+}
+
+void close_async(lws* wsi) noexcept {
+  if (wsi != nullptr) lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+}
+
+}  // namespace mdfeed::net

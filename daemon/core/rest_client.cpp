@@ -1,0 +1,193 @@
+// REST client: lws HTTP client connections, one per request (Binance closes idle keep-alives
+// anyway, and a few requests per minute per stream do not justify pooling).
+#include "core/rest_client.hpp"
+
+#include <libwebsockets.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cstring>
+
+#include "core/logging.hpp"
+
+namespace mdfeed {
+
+struct RestClient::Call {
+  RestClient* owner = nullptr;
+  lws* wsi = nullptr;
+  Callback cb;
+  RestResponse resp;
+  std::int64_t started_ms = 0;
+  bool done = false;
+};
+
+RestClient::RestClient(lws_context* ctx, lws_vhost* vhost, Options opt)
+    : ctx_(ctx), vhost_(vhost), opt_(std::move(opt)) {}
+
+RestClient::~RestClient() {
+  // Calls still on the wire must not call back into a dead client.
+  for (auto& c : calls_) {
+    c->done = true;
+    c->owner = nullptr;
+    if (c->wsi != nullptr) {
+      lws_set_opaque_user_data(c->wsi, nullptr);
+      net::close_async(c->wsi);
+    }
+  }
+}
+
+void RestClient::get(std::string target, int weight, Callback cb) {
+  queue_.push_back(Pending{std::move(target), weight, std::move(cb)});
+}
+
+int RestClient::weight_used_last_min(std::int64_t mono_ms) {
+  while (!spent_.empty() && spent_.front().first <= mono_ms - 60'000) spent_.pop_front();
+  int w = 0;
+  for (const auto& s : spent_) w += s.second;
+  return w;
+}
+
+void RestClient::pump(std::int64_t mono_ms) {
+  for (auto& c : calls_) {
+    if (!c->done && c->wsi != nullptr && mono_ms - c->started_ms > opt_.timeout_ms) {
+      c->resp.error = "timeout after " + std::to_string(opt_.timeout_ms) + " ms";
+      net::close_async(c->wsi);  // CLOSED callback finishes it with the error above
+    }
+  }
+  const int budget = static_cast<int>(opt_.weight_per_min * opt_.budget_fraction);
+  while (!queue_.empty() && in_flight_ < opt_.max_in_flight && mono_ms >= paused_until_) {
+    if (weight_used_last_min(mono_ms) + queue_.front().weight > budget) {
+      ++throttled_;
+      break;
+    }
+    Pending p = std::move(queue_.front());
+    queue_.pop_front();
+    start(std::move(p), mono_ms);
+  }
+}
+
+void RestClient::start(Pending&& p, std::int64_t mono_ms) {
+  auto call = std::make_unique<Call>();
+  call->owner = this;
+  call->cb = std::move(p.cb);
+  call->started_ms = mono_ms;
+  const std::string path = opt_.endpoint.path_prefix + p.target;
+  lws_client_connect_info ci{};
+  ci.context = ctx_;
+  ci.vhost = vhost_;
+  ci.address = opt_.endpoint.host.c_str();
+  ci.port = opt_.endpoint.port;
+  ci.ssl_connection = LCCSCF_USE_SSL;  // and never any ALLOW_* flag
+  ci.path = path.c_str();
+  ci.host = opt_.endpoint.host.c_str();
+  ci.origin = opt_.endpoint.host.c_str();
+  ci.method = "GET";
+  ci.protocol = "mdfeed-rest";
+  ci.local_protocol_name = "mdfeed-rest";
+  ci.alpn = "http/1.1";
+  ci.opaque_user_data = call.get();
+  ci.pwsi = &call->wsi;
+  spent_.emplace_back(mono_ms, p.weight);
+  ++requests_;
+  ++in_flight_;
+  Call* raw = call.get();
+  calls_.push_back(std::move(call));
+  if (lws_client_connect_via_info(&ci) == nullptr && !raw->done) {
+    // lws may already have reported CONNECTION_ERROR synchronously (then raw->done is set).
+    raw->wsi = nullptr;
+    RestResponse r;
+    r.error = "cannot start connection to " + opt_.endpoint.host;
+    finish(raw, std::move(r));
+  }
+}
+
+void RestClient::finish(Call* c, RestResponse&& r) {
+  if (c->done) return;
+  c->done = true;
+  // The wsi may outlive this call (its CLOSED callback comes later): detach it first.
+  if (c->wsi != nullptr) lws_set_opaque_user_data(c->wsi, nullptr);
+  c->wsi = nullptr;
+  --in_flight_;
+  if (r.http_status == 429 || r.http_status == 418) {
+    // The venue bans IPs that ignore this: stop every request of this feed until then.
+    const std::int64_t wait = r.retry_after_ms > 0 ? r.retry_after_ms : 60'000;
+    paused_until_ = std::max(paused_until_, net::mono_ms() + wait);
+  }
+  Callback cb = std::move(c->cb);
+  const auto it = std::find_if(calls_.begin(), calls_.end(), [c](const auto& p) { return p.get() == c; });
+  std::unique_ptr<Call> keep;
+  if (it != calls_.end()) {
+    keep = std::move(*it);
+    calls_.erase(it);
+  }
+  if (cb) cb(std::move(r));
+}
+
+namespace {
+
+std::int64_t parse_retry_after_ms(lws* wsi) {
+  char buf[32];
+  const int n = lws_hdr_copy(wsi, buf, sizeof buf, WSI_TOKEN_HTTP_RETRY_AFTER);
+  if (n <= 0) return 0;
+  long secs = 0;
+  const auto r = std::from_chars(buf, buf + n, secs);
+  if (r.ec != std::errc() || secs < 0) return 0;
+  return static_cast<std::int64_t>(secs) * 1000;
+}
+
+}  // namespace
+
+int RestClient::lws_callback(lws* wsi, int reason, void* in, std::size_t len) {
+  auto* c = static_cast<Call*>(lws_get_opaque_user_data(wsi));
+  if (c == nullptr || c->owner == nullptr) return 0;
+  try {
+    switch (reason) {
+      case LWS_CALLBACK_ESTABLISHED_CLIENT_HTTP:
+        c->resp.http_status = static_cast<int>(lws_http_client_http_response(wsi));
+        c->resp.retry_after_ms = parse_retry_after_ms(wsi);
+        return 0;
+      case LWS_CALLBACK_RECEIVE_CLIENT_HTTP_READ:
+        if (c->resp.body.size() + len > c->owner->opt_.max_body_bytes) {
+          c->resp.error = "response larger than " + std::to_string(c->owner->opt_.max_body_bytes) + " bytes";
+          return -1;
+        }
+        c->resp.body.append(static_cast<const char*>(in), len);
+        return 0;
+      case LWS_CALLBACK_RECEIVE_CLIENT_HTTP: {
+        char buf[LWS_PRE + 8192];
+        char* p = buf + LWS_PRE;
+        int n = static_cast<int>(sizeof(buf) - LWS_PRE);
+        return lws_http_client_read(wsi, &p, &n) < 0 ? -1 : 0;
+      }
+      case LWS_CALLBACK_COMPLETED_CLIENT_HTTP:
+        c->owner->finish(c, std::move(c->resp));
+        return -1;  // one request per connection: close it now
+      case LWS_CALLBACK_CLIENT_CONNECTION_ERROR: {
+        RestResponse r = std::move(c->resp);
+        r.http_status = 0;
+        r.error = in != nullptr ? std::string(static_cast<const char*>(in), strnlen(static_cast<const char*>(in), len > 0 ? len : 256))
+                                : std::string("connection error");
+        if (r.error.empty()) r.error = "connection error";
+        c->owner->finish(c, std::move(r));
+        return 0;
+      }
+      case LWS_CALLBACK_CLOSED_CLIENT_HTTP: {
+        if (!c->done) {
+          RestResponse r = std::move(c->resp);
+          if (r.error.empty()) r.error = "connection closed before the response completed";
+          r.http_status = 0;
+          c->owner->finish(c, std::move(r));
+        }
+        return 0;
+      }
+      default:
+        return 0;
+    }
+  } catch (const std::exception& e) {
+    // Nothing may cross an lws callback; a failed request is retried by its owner.
+    spdlog::error("rest: {}", e.what());
+    return -1;
+  }
+}
+
+}  // namespace mdfeed

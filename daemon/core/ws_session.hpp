@@ -1,0 +1,97 @@
+// One logical WebSocket feed connection: a fixed share of a feed's streams (<= the venue's
+// per-connection limit), kept subscribed across reconnects, replaced make-before-break before the
+// venue's 24 h cut or on serverShutdown. Runs on the service thread only.
+#pragma once
+
+#include <libwebsockets.h>
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "adapter/adapter.hpp"
+
+namespace mdfeed {
+
+class Feed;
+
+enum class ConnState : std::uint8_t { kIdle, kConnecting, kConnected, kBackoff, kStopped };
+[[nodiscard]] const char* to_string(ConnState s) noexcept;
+
+struct SessionStats {
+  std::uint64_t messages = 0;       // complete WebSocket messages received
+  std::uint64_t klines = 0;
+  std::uint64_t skipped = 0;        // valid non-kline traffic
+  std::uint64_t bad = 0;            // malformed or unexpected messages, dropped
+  std::uint64_t oversize = 0;       // messages above max_message_bytes (closed with 1009)
+  std::uint64_t reconnects = 0;     // primary connection losses
+  std::uint64_t stale_reconnects = 0;
+  std::uint64_t rotations = 0;      // make-before-break replacements completed
+  std::uint64_t control_sent = 0;   // SUBSCRIBE/UNSUBSCRIBE messages sent
+  std::uint64_t server_shutdowns = 0;
+};
+
+class WsSession {
+ public:
+  WsSession(Feed& feed, int id);
+  ~WsSession();
+  WsSession(const WsSession&) = delete;
+  WsSession& operator=(const WsSession&) = delete;
+
+  // Stream names ("btcusdt@kline_1m"). Added ones are subscribed on live connections (paced
+  // SUBSCRIBE); every later connection carries the whole set.
+  void add_streams(const std::vector<std::string>& names);
+  void remove_streams(const std::vector<std::string>& names);
+  [[nodiscard]] std::size_t stream_count() const noexcept { return names_.size(); }
+  [[nodiscard]] const std::vector<std::string>& streams() const noexcept { return names_; }
+
+  // Periodic work: connect when due, staleness, rotation, control-message pacing.
+  void tick(std::int64_t mono_ms);
+  // Starts a replacement connection now (serverShutdown, or a test asking for a rotation).
+  void rotate(const char* why);
+  void stop();  // closes everything, no reconnect
+
+  [[nodiscard]] int id() const noexcept { return id_; }
+  [[nodiscard]] ConnState state() const noexcept;
+  [[nodiscard]] std::int64_t connected_since_wall_ms() const noexcept { return connected_wall_ms_; }
+  [[nodiscard]] const std::string& last_error() const noexcept { return last_error_; }
+  [[nodiscard]] const SessionStats& stats() const noexcept { return stats_; }
+  [[nodiscard]] bool ever_connected() const noexcept { return ever_connected_; }
+
+  static int lws_callback(lws* wsi, lws_callback_reasons reason, void* in, std::size_t len);
+
+  struct Conn;
+
+ private:
+  void connect(bool replacement, std::int64_t mono_ms);
+  void on_established(Conn& c, std::int64_t mono_ms);
+  void on_receive(Conn& c, const char* data, std::size_t len, bool first, bool final);
+  void on_message(Conn& c);
+  int on_writeable(Conn& c);
+  void on_closed(Conn& c, const std::string& why);
+  void promote(Conn& c);
+  void queue_control(Conn& c, const char* method, const std::vector<std::string>& names);
+  void schedule_reconnect(std::int64_t mono_ms);
+  void forget(Conn& c);
+  [[nodiscard]] Conn* primary() const noexcept;
+  [[nodiscard]] Conn* replacement() const noexcept;
+
+  Feed& feed_;
+  int id_;
+  std::vector<std::string> names_;
+  std::vector<std::unique_ptr<Conn>> conns_;
+  lws_retry_bo_t retry_{};
+  std::vector<std::uint32_t> retry_table_;
+  std::uint16_t retry_count_ = 0;
+  std::int64_t next_connect_ms_ = 0;
+  std::int64_t connected_wall_ms_ = 0;
+  std::int64_t next_control_id_ = 1;
+  bool stopped_ = false;
+  bool ever_connected_ = false;
+  std::string last_error_;
+  SessionStats stats_;
+};
+
+}  // namespace mdfeed
