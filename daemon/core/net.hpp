@@ -39,3 +39,17 @@ struct Endpoint {
 void close_async(lws* wsi) noexcept;
 
 }  // namespace mdfeed::net
+
+namespace mdfeed::net {
+
+// First member of every object stored as an lws wsi's opaque user data. lws 4.1 may deliver a
+// client connection's early callbacks (e.g. CONNECTION_ERROR) to the vhost's first protocol,
+// not the one asked for, so the callback must tell a WebSocket session from a REST call by
+// looking at the object, never by the protocol it was called through.
+struct LwsUser {
+  enum class Kind : std::uint32_t { kWs = 0x6d647773, kRest = 0x6d647273 };
+  explicit LwsUser(Kind k) : kind(k) {}
+  Kind kind;
+};
+
+}  // namespace mdfeed::net

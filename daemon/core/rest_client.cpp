@@ -12,7 +12,8 @@
 
 namespace mdfeed {
 
-struct RestClient::Call {
+struct RestClient::Call : net::LwsUser {
+  Call() : LwsUser(Kind::kRest) {}
   RestClient* owner = nullptr;
   lws* wsi = nullptr;
   Callback cb;
@@ -86,15 +87,19 @@ void RestClient::start(Pending&& p, std::int64_t mono_ms) {
   ci.local_protocol_name = "mdfeed-rest";
   ci.alpn = "http/1.1";
   ci.opaque_user_data = call.get();
-  ci.pwsi = &call->wsi;
+  // No ci.pwsi: lws writes NULL through it after a failed connection's callback, by which time
+  // the call may be gone. The wsi comes from the return value and from callbacks instead.
   spent_.emplace_back(mono_ms, p.weight);
   ++requests_;
   ++in_flight_;
   Call* raw = call.get();
   calls_.push_back(std::move(call));
-  if (lws_client_connect_via_info(&ci) == nullptr && !raw->done) {
-    // lws may already have reported CONNECTION_ERROR synchronously (then raw->done is set).
-    raw->wsi = nullptr;
+  lws* wsi = lws_client_connect_via_info(&ci);
+  const bool alive = std::any_of(calls_.begin(), calls_.end(), [raw](const auto& p) { return p.get() == raw; });
+  if (!alive) return;  // lws already reported the failure synchronously and it was finished
+  if (wsi != nullptr && !raw->done) {
+    raw->wsi = wsi;
+  } else if (wsi == nullptr && !raw->done) {
     RestResponse r;
     r.error = "cannot start connection to " + opt_.endpoint.host;
     finish(raw, std::move(r));
@@ -138,8 +143,11 @@ std::int64_t parse_retry_after_ms(lws* wsi) {
 }  // namespace
 
 int RestClient::lws_callback(lws* wsi, int reason, void* in, std::size_t len) {
-  auto* c = static_cast<Call*>(lws_get_opaque_user_data(wsi));
-  if (c == nullptr || c->owner == nullptr) return 0;
+  auto* u = static_cast<net::LwsUser*>(lws_get_opaque_user_data(wsi));
+  if (u == nullptr || u->kind != net::LwsUser::Kind::kRest) return 0;
+  auto* c = static_cast<Call*>(u);
+  if (c->owner == nullptr) return 0;
+  if (c->wsi == nullptr && !c->done) c->wsi = wsi;
   try {
     switch (reason) {
       case LWS_CALLBACK_ESTABLISHED_CLIENT_HTTP:
@@ -160,9 +168,12 @@ int RestClient::lws_callback(lws* wsi, int reason, void* in, std::size_t len) {
         return lws_http_client_read(wsi, &p, &n) < 0 ? -1 : 0;
       }
       case LWS_CALLBACK_COMPLETED_CLIENT_HTTP:
+        // Detach via the callback's wsi before finish() frees the call.
+        lws_set_opaque_user_data(wsi, nullptr);
         c->owner->finish(c, std::move(c->resp));
         return -1;  // one request per connection: close it now
       case LWS_CALLBACK_CLIENT_CONNECTION_ERROR: {
+        lws_set_opaque_user_data(wsi, nullptr);
         RestResponse r = std::move(c->resp);
         r.http_status = 0;
         r.error = in != nullptr ? std::string(static_cast<const char*>(in), strnlen(static_cast<const char*>(in), len > 0 ? len : 256))
@@ -172,6 +183,7 @@ int RestClient::lws_callback(lws* wsi, int reason, void* in, std::size_t len) {
         return 0;
       }
       case LWS_CALLBACK_CLOSED_CLIENT_HTTP: {
+        lws_set_opaque_user_data(wsi, nullptr);
         if (!c->done) {
           RestResponse r = std::move(c->resp);
           if (r.error.empty()) r.error = "connection closed before the response completed";

@@ -3,6 +3,7 @@
 #include "core/service.hpp"
 
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -226,13 +227,10 @@ Service::~Service() {
 
 namespace {
 
-int rest_protocol_callback(lws* wsi, lws_callback_reasons reason, void* /*user*/, void* in, std::size_t len) {
-  return RestClient::lws_callback(wsi, static_cast<int>(reason), in, len);
-}
-
+// Both protocols share one callback: it dispatches on the object behind the wsi (LwsUser).
 const lws_protocols kProtocols[] = {
     {"mdfeed-ws", &Service::protocol_callback, 0, 0, 0, nullptr, 0},
-    {"mdfeed-rest", &rest_protocol_callback, 0, 0, 0, nullptr, 0},
+    {"mdfeed-rest", &Service::protocol_callback, 0, 0, 0, nullptr, 0},
     {nullptr, nullptr, 0, 0, 0, nullptr, 0},  // lws 4.1: no LWS_PROTOCOL_LIST_TERM
 };
 
@@ -355,10 +353,22 @@ int Service::protocol_callback(lws* wsi, lws_callback_reasons reason, void* user
     case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
       if (self != nullptr) self->handle_flags();
       return 0;
+    case LWS_CALLBACK_OPENSSL_PERFORM_SERVER_CERT_VERIFICATION:
+      // Only observe: lws and OpenSSL decide. A refusal's real reason ("certificate has
+      // expired", "unable to get local issuer certificate", "hostname mismatch") is kept for
+      // the log and status instead of lws's generic "connect SSL err".
+      // lws passes the X509_STORE_CTX as `user` and preverify_ok as `len`.
+      if (len == 0 && user != nullptr) {
+        auto* xs = static_cast<X509_STORE_CTX*>(user);
+        WsSession::note_tls_error(wsi, X509_verify_cert_error_string(X509_STORE_CTX_get_error(xs)));
+      }
+      return 0;
     default:
       break;
   }
-  (void)in;
+  const auto* u = wsi != nullptr ? static_cast<const net::LwsUser*>(lws_get_opaque_user_data(wsi)) : nullptr;
+  if (u == nullptr) return 0;
+  if (u->kind == net::LwsUser::Kind::kRest) return RestClient::lws_callback(wsi, static_cast<int>(reason), in, len);
   return WsSession::lws_callback(wsi, reason, in, len);
 }
 

@@ -31,8 +31,10 @@ const char* to_string(ConnState s) noexcept {
   return "?";
 }
 
-struct WsSession::Conn {
+struct WsSession::Conn : net::LwsUser {
+  Conn() : LwsUser(Kind::kWs) {}
   WsSession* owner = nullptr;
+  std::string tls_error;  // verification failure reason, if the handshake was refused
   lws* wsi = nullptr;
   bool replacement = false;
   bool established = false;
@@ -171,15 +173,20 @@ void WsSession::connect(bool replacement_conn, std::int64_t mono_ms) {
   ci.local_protocol_name = "mdfeed-ws";
   ci.retry_and_idle_policy = &retry_;
   ci.opaque_user_data = c.get();
-  ci.pwsi = &c->wsi;
+  // No ci.pwsi: lws writes NULL through it after a failed connection's callback, when the Conn
+  // has already been forgotten. The wsi comes from the return value and from callbacks.
   Conn* raw = c.get();
   conns_.push_back(std::move(c));
   spdlog::debug("ws[{}:{}]: connecting to {}:{} ({} streams{})", feed_.cfg.name, id_,
                 feed_.ws_ep.host, feed_.ws_ep.port, names_.size(), replacement_conn ? ", replacement" : "");
-  if (lws_client_connect_via_info(&ci) == nullptr) {
-    // A synchronous failure may already have gone through on_closed (then raw is gone).
-    const bool still_here = std::any_of(conns_.begin(), conns_.end(), [raw](const auto& p) { return p.get() == raw; });
-    if (still_here) on_closed(*raw, "cannot start connection");
+  lws* wsi = lws_client_connect_via_info(&ci);
+  // A synchronous failure may already have gone through on_closed (then raw is gone).
+  const bool still_here = std::any_of(conns_.begin(), conns_.end(), [raw](const auto& p) { return p.get() == raw; });
+  if (!still_here) return;
+  if (wsi == nullptr) {
+    on_closed(*raw, "cannot start connection");
+  } else {
+    raw->wsi = wsi;
   }
 }
 
@@ -366,10 +373,21 @@ void WsSession::forget(Conn& c) {
                conns_.end());
 }
 
+void WsSession::note_tls_error(lws* wsi, const char* reason) {
+  auto* u = wsi != nullptr ? static_cast<net::LwsUser*>(lws_get_opaque_user_data(wsi)) : nullptr;
+  if (u == nullptr || u->kind != net::LwsUser::Kind::kWs || reason == nullptr) return;
+  auto* c = static_cast<Conn*>(u);
+  if (c->owner != nullptr) c->tls_error = reason;
+}
+
 int WsSession::lws_callback(lws* wsi, lws_callback_reasons reason, void* in, std::size_t len) {
-  auto* c = static_cast<Conn*>(lws_get_opaque_user_data(wsi));
-  if (c == nullptr || c->owner == nullptr) return 0;
+  auto* u = static_cast<net::LwsUser*>(lws_get_opaque_user_data(wsi));
+  if (u == nullptr || u->kind != net::LwsUser::Kind::kWs) return 0;
+  auto* c = static_cast<Conn*>(u);
+  if (c->owner == nullptr) return 0;
   WsSession& s = *c->owner;
+  if (c->wsi == nullptr && reason != LWS_CALLBACK_CLIENT_CONNECTION_ERROR && reason != LWS_CALLBACK_CLIENT_CLOSED)
+    c->wsi = wsi;
   try {
     switch (reason) {
       case LWS_CALLBACK_CLIENT_ESTABLISHED:
@@ -393,6 +411,7 @@ int WsSession::lws_callback(lws* wsi, lws_callback_reasons reason, void* in, std
       case LWS_CALLBACK_CLIENT_CONNECTION_ERROR: {
         std::string why = in != nullptr ? std::string(static_cast<const char*>(in), strnlen(static_cast<const char*>(in), 256))
                                         : std::string("connection error");
+        if (!c->tls_error.empty()) why = "TLS certificate refused: " + c->tls_error;
         spdlog::warn("ws[{}:{}]: connection error: {}", s.feed_.cfg.name, s.id_, why);
         lws_set_opaque_user_data(wsi, nullptr);
         c->wsi = nullptr;

@@ -61,6 +61,8 @@ class WsSession {
   [[nodiscard]] bool ever_connected() const noexcept { return ever_connected_; }
 
   static int lws_callback(lws* wsi, lws_callback_reasons reason, void* in, std::size_t len);
+  // Records why TLS verification refused the peer of wsi (called from the verify callback).
+  static void note_tls_error(lws* wsi, const char* reason);
 
   struct Conn;
 

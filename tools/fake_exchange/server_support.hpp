@@ -19,8 +19,8 @@ inline constexpr std::size_t kMaxQueuedReplies = 1024;
 inline constexpr std::size_t kHttpChunk = 16 * 1024;
 inline constexpr std::size_t kFragmentsPerMessage = 3;
 inline constexpr std::size_t kMaxSuppressedPerWrite = 4096;
-inline constexpr std::int64_t kCloseGraceUs =
-    5'000'000;  // then a close we could not write is forced
+// A close we could not write within this long (client not reading) is forced.
+inline constexpr std::int64_t kCloseGraceUs = 5'000'000;
 inline constexpr std::int64_t kMaxTickUs = 20'000;
 inline constexpr std::size_t kMaxUrlBytes = 32 * 1024;  // 1024 stream names fit
 inline constexpr int kMaxQueryArgs = 32;

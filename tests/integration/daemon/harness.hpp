@@ -194,7 +194,7 @@ class FakeExchange {
                                      "--key", c + "/" + opt_.cert + ".key",
                                      "--port", "0",
                                      "--start-ms", std::to_string(kStartMs),
-                                     "--speed", std::to_string(opt_.speed)};
+                                     "--speed", std::to_string(opt_.speed), "--exit-on-stdin-eof"};
     argv.insert(argv.end(), opt_.args.begin(), opt_.args.end());
     started_ = std::chrono::steady_clock::now();
     child_ = std::make_unique<Child>(argv, dir.path() + "/fake.log", true);
