@@ -11,6 +11,8 @@
 #include <random>
 
 #include "core/logging.hpp"
+#include "ops/metrics.hpp"
+#include "ops/sd_notify.hpp"
 #include "mdfeed/error.hpp"
 #include "mdfeed/names.hpp"
 
@@ -112,7 +114,7 @@ void Feed::on_kline(adapter::KlineMsg& msg, std::int64_t mono_ms) {
   if (it == by_name.end()) return;  // unsubscribed a moment ago
   Stream& s = *it->second;
   clock.observe(msg.event_time_ms, mono_ms);
-  s.last_update_mono_ms = mono_ms;
+  s.last_update_ns = static_cast<std::uint64_t>(mono_ms) * 1'000'000ULL;
   s.book.on_stream_update(msg.bar, msg.event_time_ms);
   s.sink.flush();
   pump_fetch(s, mono_ms);
@@ -215,6 +217,15 @@ Service::Service(Config cfg, ServiceOptions opt) : cfg_(std::move(cfg)), opt_(st
       extra_ca_files_.push_back(f.ca_file);
   create_context();
   open_streams();
+  std::uint32_t sessions = 0;
+  for (const auto& f : feeds_) sessions += static_cast<std::uint32_t>(f->sessions.size());
+  // Room for growth by reload; the writer replaces the file if it ever needs more.
+  status_.emplace(status::StatusWriter::open(cfg_.shm_dir, sessions + 8,
+                                             static_cast<std::uint32_t>(streams_.size()) + 64));
+  status_->edit().daemon.config_path = opt_.config_path;
+  status_->edit().daemon.instance_id = instance_id_;
+  publish_status();
+  start_metrics();
 }
 
 Service::~Service() {
@@ -310,6 +321,7 @@ void Service::retire_stream(const StreamKey& key) {
   Stream& s = *it->second;
   s.feed.detach(s);
   s.ring.set_state(WriterState::kRetired);
+  s.retired = true;
   s.ring.notify();
   spdlog::info("stream {}:{}:{} removed; ring left readable, marked retired", key.feed, key.symbol, key.interval);
   retired_.push_back(std::move(it->second));
@@ -329,6 +341,7 @@ void Service::request_reload() noexcept {
 void Service::handle_flags() {
   if (stop_requested_.exchange(false) && !stopping_) {
     stopping_ = true;
+    ops::notify_stopping();
     spdlog::info("stopping");
   }
   if (reload_requested_.exchange(false) && !stopping_) reload();
@@ -418,13 +431,130 @@ void Service::cron() {
     last_heartbeat_ms_ = now;
     heartbeat_rings();
   }
+  if (status_) status_->heartbeat();
+  if (now - last_status_ms_ >= 250) {
+    last_status_ms_ = now;
+    publish_status();
+  }
   notify_systemd(now);
   log_summary(now);
 }
 
-void Service::notify_systemd(std::int64_t /*mono_ms*/) {}
+namespace {
+
+status::ConnState to_status(ConnState c) {
+  switch (c) {
+    case ConnState::kIdle: return status::ConnState::kIdle;
+    case ConnState::kConnecting: return status::ConnState::kConnecting;
+    case ConnState::kConnected: return status::ConnState::kConnected;
+    case ConnState::kBackoff: return status::ConnState::kBackoff;
+    case ConnState::kStopped: return status::ConnState::kClosed;
+  }
+  return status::ConnState::kIdle;
+}
+
+status::StreamState to_status(const Stream& s) {
+  if (s.retired) return status::StreamState::kRetired;
+  if (!s.failure.empty()) return status::StreamState::kFailed;
+  switch (s.book.state()) {
+    case BookState::kBackfilling: return status::StreamState::kBackfilling;
+    case BookState::kLive: return status::StreamState::kLive;
+    case BookState::kGapFilling: return status::StreamState::kGapFilling;
+    case BookState::kFailed: return status::StreamState::kFailed;
+  }
+  return status::StreamState::kPending;
+}
+
+status::StreamInfo stream_info(const Stream& s) {
+  status::StreamInfo si;
+  si.feed = s.feed.cfg.name;
+  si.symbol = s.symbol;
+  si.interval = s.interval;
+  si.state = to_status(s);
+  si.conn_id = s.session != nullptr ? static_cast<std::uint32_t>(s.session->id()) : 0;
+  si.last_update_ns = s.last_update_ns;
+  si.closed_bars = s.ring.closed_count();
+  const BookCounters& c = s.book.counters();
+  si.gaps_filled = c.bars_filled;
+  si.late_closes = c.late_closes_fetched;
+  si.dropped = c.duplicates_dropped + c.stale_dropped + c.out_of_order_dropped + c.missing_dropped;
+  si.bad_messages = s.session != nullptr ? s.session->stats().bad : 0;  // per connection
+  si.explicit_gaps = c.explicit_gaps;
+  si.last_bar_open_ms = s.book.last_closed_open_ms().value_or(0);
+  si.failure = s.failure;
+  return si;
+}
+
+}  // namespace
+
+// Every ~250 ms: one consistent snapshot for mdfeed-ctl and /metrics. Cheap (a few hundred
+// bytes per stream) and off the message path.
+void Service::publish_status() {
+  if (!status_) return;
+  status::Snapshot& snap = status_->edit();
+  snap.daemon.summary = summary_line();
+  snap.connections.clear();
+  for (const auto& f : feeds_)
+    for (const auto& ses : f->sessions) {
+      status::ConnectionInfo ci;
+      ci.feed = f->cfg.name;
+      ci.id = static_cast<std::uint32_t>(ses->id());
+      ci.state = to_status(ses->state());
+      ci.streams = static_cast<std::uint32_t>(ses->stream_count());
+      ci.connected_since_ms = ses->state() == ConnState::kConnected ? ses->connected_since_wall_ms() : 0;
+      ci.reconnects = ses->stats().reconnects;
+      ci.messages = ses->stats().messages;
+      ci.last_error = ses->last_error();
+      snap.connections.push_back(std::move(ci));
+    }
+  snap.streams.clear();
+  for (const auto& [k, s] : streams_) snap.streams.push_back(stream_info(*s));
+  for (const auto& s : retired_) snap.streams.push_back(stream_info(*s));
+  if (!status_->publish()) {
+    static log::RateLimiter limiter(std::chrono::seconds(60));
+    std::uint64_t suppressed = 0;
+    if (limiter.allow(net::mono_ms(), suppressed)) spdlog::warn("status: {}", status_->last_error());
+  }
+}
+
+// READY=1 once every ring exists (done before run()) and a first connection is up, or after a
+// timeout with STATUS= saying why. WATCHDOG=1 only from the cron, i.e. only while the service
+// loop makes progress: a wedged loop stops the pings and systemd restarts us.
+void Service::notify_systemd(std::int64_t mono_ms) {
+  if (!ready_sent_) {
+    bool connected = false;
+    std::string why;
+    for (const auto& f : feeds_)
+      for (const auto& s : f->sessions) {
+        if (s->ever_connected()) connected = true;
+        if (why.empty() && !s->last_error().empty()) why = s->last_error();
+      }
+    if (connected) {
+      ops::notify_ready(summary_line());
+      ready_sent_ = true;
+      spdlog::info("ready: {}", summary_line());
+    } else if (mono_ms - start_mono_ms_ >= kReadyTimeoutMs) {
+      ops::notify_ready("no exchange connection yet" + (why.empty() ? std::string() : ": " + why));
+      ready_sent_ = true;
+      spdlog::warn("ready without a connection after {} s: {}", kReadyTimeoutMs / 1000, why.empty() ? "no answer" : why);
+    }
+  }
+  if (ready_sent_ && mono_ms - last_status_notify_ms_ >= 5000) {
+    last_status_notify_ms_ = mono_ms;
+    ops::notify_status(summary_line());
+  }
+  if (watchdog_us_ > 0 && mono_ms - last_watchdog_ms_ >= watchdog_us_ / 2000 && progress_ != last_watchdog_progress_) {
+    last_watchdog_ms_ = mono_ms;
+    last_watchdog_progress_ = progress_;
+    ops::notify_watchdog();
+  }
+}
 
 void Service::reload() {
+  ops::notify_reloading();
+  struct ReadyAgain {
+    ~ReadyAgain() { ops::notify_ready(); }
+  } ready_again;  // READY=1 whatever the outcome: the service keeps running either way
   spdlog::info("reload requested: re-reading {}", opt_.config_path);
   LoadResult lr = load_config_file(opt_.config_path);
   if (!lr.ok()) {
@@ -475,6 +605,7 @@ void Service::on_cron(lws_sorted_usec_list_t* sul) {
 
 int Service::run() {
   start_mono_ms_ = net::mono_ms();
+  if (auto wd = ops::watchdog_interval()) watchdog_us_ = wd->count();
   cron_.self = this;
   lws_sul_schedule(ctx_, 0, &cron_.sul, &Service::on_cron, kCronMs * LWS_US_PER_MS);
   spdlog::info("mdfeed running: {}", describe(cfg_));
@@ -486,7 +617,104 @@ int Service::run() {
     for (auto& s : f->sessions) s->stop();
   for (auto& [k, s] : streams_) s->ring.close();
   spdlog::info("stopped: {}", summary_line());
+  if (status_) status_->close();
   return 0;
+}
+
+}  // namespace mdfeed
+
+namespace mdfeed {
+
+namespace {
+
+// Per-HTTP-connection state for /metrics (lws allocates it zeroed; we own `body`).
+struct MetricsPss {
+  std::string* body;
+  std::size_t sent;
+};
+
+const lws_protocols kMetricsProtocols[] = {
+    {"http", &Service::protocol_callback_metrics_trampoline, sizeof(MetricsPss), 0, 0, nullptr, 0},
+    {nullptr, nullptr, 0, 0, 0, nullptr, 0},
+};
+
+}  // namespace
+
+int Service::protocol_callback_metrics_trampoline(lws* wsi, lws_callback_reasons reason, void* user, void* in,
+                                                   std::size_t len) {
+  try {
+    return metrics_callback(wsi, reason, user, in, len);
+  } catch (const std::exception& e) {
+    spdlog::error("metrics: {}", e.what());  // nothing crosses an lws callback
+    return -1;
+  }
+}
+
+// Prometheus text format at /metrics, served by the lws context we already run: the page is
+// rendered from the status snapshot (the same data mdfeed-ctl shows) and written in chunks.
+int Service::metrics_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, std::size_t /*len*/) {
+  auto* pss = static_cast<MetricsPss*>(user);
+  Service* self = g_service;
+  switch (reason) {
+    case LWS_CALLBACK_HTTP: {
+      const char* uri = static_cast<const char*>(in);
+      if (self == nullptr || !self->status_ || uri == nullptr || std::strcmp(uri, "/metrics") != 0) {
+        lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, "try /metrics");
+        return lws_http_transaction_completed(wsi) ? -1 : 0;
+      }
+      pss->body = new std::string(ops::format_prometheus(self->status_->snapshot(), status::monotonic_ns()));
+      pss->sent = 0;
+      unsigned char buf[LWS_PRE + 1024];
+      unsigned char* start = buf + LWS_PRE;
+      unsigned char* p = start;
+      unsigned char* end = buf + sizeof buf - 1;
+      if (lws_add_http_common_headers(wsi, HTTP_STATUS_OK, ops::kPrometheusContentType, pss->body->size(), &p, end) ||
+          lws_finalize_write_http_header(wsi, start, &p, end))
+        return 1;
+      lws_callback_on_writable(wsi);
+      return 0;
+    }
+    case LWS_CALLBACK_HTTP_WRITEABLE: {
+      if (pss == nullptr || pss->body == nullptr) return -1;
+      constexpr std::size_t kChunk = 16384;
+      std::vector<unsigned char> buf(LWS_PRE + kChunk);
+      const std::size_t n = std::min(kChunk, pss->body->size() - pss->sent);
+      std::memcpy(buf.data() + LWS_PRE, pss->body->data() + pss->sent, n);
+      const bool last = pss->sent + n == pss->body->size();
+      if (lws_write(wsi, buf.data() + LWS_PRE, n, last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) != static_cast<int>(n))
+        return -1;
+      pss->sent += n;
+      if (!last) {
+        lws_callback_on_writable(wsi);
+        return 0;
+      }
+      return lws_http_transaction_completed(wsi) ? -1 : 0;
+    }
+    case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+    case LWS_CALLBACK_CLOSED_HTTP:
+      if (pss != nullptr) {
+        delete pss->body;
+        pss->body = nullptr;
+      }
+      return 0;
+    default:
+      return lws_callback_http_dummy(wsi, reason, user, in, 0);
+  }
+}
+
+void Service::start_metrics() {
+  if (cfg_.metrics_listen.empty()) return;
+  const auto colon = cfg_.metrics_listen.rfind(':');
+  const std::string host = cfg_.metrics_listen.substr(0, colon);
+  const int port = std::atoi(cfg_.metrics_listen.c_str() + colon + 1);
+  lws_context_creation_info vi{};
+  vi.port = port;
+  vi.iface = host.c_str();
+  vi.protocols = kMetricsProtocols;
+  vi.vhost_name = "mdfeed-metrics";
+  metrics_vh_ = lws_create_vhost(ctx_, &vi);
+  if (metrics_vh_ == nullptr) throw Error("mdfeed: cannot listen for metrics on " + cfg_.metrics_listen);
+  spdlog::info("metrics: serving Prometheus text at http://{}/metrics", cfg_.metrics_listen);
 }
 
 }  // namespace mdfeed

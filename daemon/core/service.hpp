@@ -22,6 +22,7 @@
 #include "core/ws_session.hpp"
 #include "mdfeed/book/bar_book.hpp"
 #include "mdfeed/ring_writer.hpp"
+#include "status/status.hpp"
 
 namespace mdfeed {
 
@@ -54,7 +55,8 @@ struct Stream {
   RingSink sink;
   BarBook book;
   WsSession* session = nullptr;
-  std::int64_t last_update_mono_ms = 0;
+  std::uint64_t last_update_ns = 0;  // CLOCK_MONOTONIC of the last kline update
+  bool retired = false;
   bool fetch_in_flight = false;
   std::uint64_t rest_errors = 0;
   std::string failure;  // set when the stream failed for good (e.g. invalid symbol)
@@ -130,6 +132,15 @@ class Service {
   void handle_flags();
   void reload();
   void notify_systemd(std::int64_t mono_ms);
+  void publish_status();
+  void start_metrics();
+  static int metrics_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, std::size_t len);
+
+ public:
+  static int protocol_callback_metrics_trampoline(lws* wsi, lws_callback_reasons reason, void* user, void* in,
+                                                  std::size_t len);
+
+ private:
   [[nodiscard]] bool all_connected() const;
   [[nodiscard]] std::string summary_line() const;
 
@@ -157,6 +168,10 @@ class Service {
   std::int64_t watchdog_us_ = 0;
   std::uint64_t instance_id_ = 0;
   std::vector<std::string> extra_ca_files_;
+  std::optional<status::StatusWriter> status_;
+  std::int64_t last_status_ms_ = 0;
+  std::uint64_t last_watchdog_progress_ = 0;
+  lws_vhost* metrics_vh_ = nullptr;
 };
 
 }  // namespace mdfeed

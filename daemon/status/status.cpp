@@ -1,0 +1,648 @@
+// Status segment: creation (tmp + fallocate + rename), the whole-snapshot seqlock publish, and
+// the validating PROT_READ reader.
+#include "status/status.hpp"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <thread>
+#include <utility>
+
+#include "mdfeed/error.hpp"
+
+#ifndef MDFEED_VERSION
+#define MDFEED_VERSION "unknown"
+#endif
+
+namespace mdfeed::status {
+namespace {
+
+std::string errno_text(int e) { return std::strerror(e); }
+
+// Word-by-word relaxed atomic copies between private memory and the mapping: the seqlock makes
+// the result valid, the atomics keep it race-free in the C++ model (and under TSan). The private
+// side goes through memcpy so no object is accessed through a foreign type.
+void store_words(void* shm, const void* src, std::size_t bytes) noexcept {
+  auto* dst = static_cast<std::uint64_t*>(shm);
+  const auto* s = static_cast<const unsigned char*>(src);
+  for (std::size_t i = 0; i < bytes / 8; ++i) {
+    std::uint64_t w = 0;
+    std::memcpy(&w, s + i * 8, 8);
+    __atomic_store_n(&dst[i], w, __ATOMIC_RELAXED);
+  }
+}
+
+void load_words(const void* shm, void* dst, std::size_t bytes) noexcept {
+  const auto* src = static_cast<const std::uint64_t*>(shm);
+  auto* d = static_cast<unsigned char*>(dst);
+  for (std::size_t i = 0; i < bytes / 8; ++i) {
+    const std::uint64_t w = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+    std::memcpy(d + i * 8, &w, 8);
+  }
+}
+
+// Copies s into a NUL-padded field. Truncation backs off to a UTF-8 boundary and control
+// characters become spaces, so every published text is one printable, valid line.
+void put_text(char* dst, std::size_t cap, const std::string& s) noexcept {
+  std::size_t n = std::min(s.size(), cap - 1);
+  if (n < s.size())
+    while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0U) == 0x80U) --n;
+  std::memset(dst, 0, cap);
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    dst[i] = (c < 0x20U || c == 0x7FU) ? ' ' : s[i];
+  }
+}
+
+std::string get_text(const char* s, std::size_t cap) {
+  std::size_t n = 0;
+  while (n < cap && s[n] != '\0') ++n;
+  return std::string(s, n);
+}
+
+std::uint64_t random_u64() noexcept {
+  std::uint64_t v = 0;
+  if (getrandom(&v, sizeof v, 0) != static_cast<ssize_t>(sizeof v) || v == 0)
+    v = monotonic_ns() ^ (static_cast<std::uint64_t>(getpid()) << 32) ^ 1U;
+  return v;
+}
+
+StatusHeader* header_of(void* base) noexcept { return static_cast<StatusHeader*>(base); }
+const StatusHeader* header_of(const void* base) noexcept {
+  return static_cast<const StatusHeader*>(base);
+}
+
+// Owns an fd for the duration of a create/open; the mapping outlives it.
+struct Fd {
+  int fd = -1;
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+struct Mapping {
+  void* base = nullptr;
+  std::size_t len = 0;
+};
+
+void require_dir(const std::string& dir) {
+  struct stat st{};
+  if (::stat(dir.c_str(), &st) != 0) {
+    const int e = errno;
+    throw Error("mdfeed: shm directory " + dir + " is not usable: " + errno_text(e) +
+                (e == ENOENT ? " (create it, e.g. via systemd-tmpfiles, or set shm.dir)" : ""));
+  }
+  if (!S_ISDIR(st.st_mode)) throw Error("mdfeed: shm directory " + dir + " is not a directory");
+}
+
+void init_header(StatusHeader& h, std::uint32_t conn_cap, std::uint32_t stream_cap) noexcept {
+  h.magic = kStatusMagic;
+  h.header_size = kStatusHeaderSize;
+  h.layout_hash = kStatusLayoutHash;
+  h.daemon_size = kDaemonRecordSize;
+  h.conn_size = kConnRecordSize;
+  h.stream_size = kStreamRecordSize;
+  h.conn_capacity = conn_cap;
+  h.stream_capacity = stream_cap;
+  h.writer_pid = static_cast<std::uint32_t>(getpid());
+  h.created_ms = realtime_ms();
+  h.segment_state = static_cast<std::uint32_t>(SegmentState::kLive);
+}
+
+// A new, fully reserved and initialised (but not yet versioned) file under `tmp`.
+Mapping create_file(const std::string& tmp, std::uint32_t conn_cap, std::uint32_t stream_cap) {
+  const std::size_t size = status_file_size(conn_cap, stream_cap);
+  Fd f{::open(tmp.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0640)};
+  if (f.fd < 0) {
+    const int e = errno;
+    throw Error("mdfeed: cannot create " + tmp + ": " + errno_text(e));
+  }
+  (void)::fchmod(f.fd, 0640);  // the umask may have narrowed it; readers need group read
+  // Reserve every page now: a full /dev/shm must fail here, not SIGBUS a reader later.
+  if (const int e = ::posix_fallocate(f.fd, 0, static_cast<off_t>(size)); e != 0) {
+    ::unlink(tmp.c_str());
+    throw Error("mdfeed: cannot allocate " + std::to_string(size) + " bytes for " + tmp + ": " +
+                errno_text(e) + (e == ENOSPC ? " (shm filesystem full)" : ""));
+  }
+  void* p = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, f.fd, 0);
+  if (p == MAP_FAILED) {
+    const int e = errno;
+    ::unlink(tmp.c_str());
+    throw Error("mdfeed: cannot map " + tmp + ": " + errno_text(e));
+  }
+  init_header(*header_of(p), conn_cap, stream_cap);
+  return {p, size};
+}
+
+// Every header field a reader relies on, checked against the file size: a corrupt or foreign
+// file is refused with the reason, never read out of bounds.
+void validate_header(const StatusHeader& h, std::size_t size, const std::string& path) {
+  auto bad = [&](const std::string& why) {
+    return IncompatibleLayout("mdfeed: " + path + ": " + why);
+  };
+  if (h.magic != kStatusMagic) throw bad("not an mdfeed status segment (bad magic)");
+  const std::uint32_t ver = __atomic_load_n(&h.version, __ATOMIC_ACQUIRE);
+  if (ver == 0) throw bad("status segment is not initialised (version not yet written)");
+  if ((ver >> 16) != kStatusVersionMajor)
+    throw bad("status layout version " + std::to_string(ver >> 16) + "." +
+              std::to_string(ver & 0xffffU) + " is incompatible with this reader's version " +
+              std::to_string(kStatusVersionMajor) + "." + std::to_string(kStatusVersionMinor));
+  if (h.layout_hash != kStatusLayoutHash) throw bad("status layout hash mismatch");
+  if (h.header_size != kStatusHeaderSize || h.daemon_size != kDaemonRecordSize ||
+      h.conn_size != kConnRecordSize || h.stream_size != kStreamRecordSize)
+    throw bad("unexpected record sizes");
+  if (h.conn_capacity > kMaxConnections || h.stream_capacity > kMaxStreams)
+    throw bad("record capacity " + std::to_string(h.conn_capacity) + "/" +
+              std::to_string(h.stream_capacity) + " is out of range");
+  const std::size_t want = status_file_size(h.conn_capacity, h.stream_capacity);
+  if (size < want)
+    throw bad("file is " + std::to_string(size) + " bytes, expected " + std::to_string(want) +
+              " (truncated?)");
+}
+
+DaemonRecord encode_daemon(const DaemonInfo& d) noexcept {
+  DaemonRecord r{};
+  r.pid = d.pid;
+  r.start_ms = d.start_ms;
+  r.start_mono_ns = d.start_mono_ns;
+  r.published_ms = d.published_ms;
+  r.published_mono_ns = d.published_mono_ns;
+  r.instance_id = d.instance_id;
+  put_text(r.version, sizeof r.version, d.version);
+  put_text(r.config_path, sizeof r.config_path, d.config_path);
+  put_text(r.summary, sizeof r.summary, d.summary);
+  return r;
+}
+
+void encode_conn(const ConnectionInfo& c, ConnRecord& r) noexcept {
+  r = ConnRecord{};
+  put_text(r.feed, sizeof r.feed, c.feed);
+  r.id = c.id;
+  r.state = static_cast<std::uint32_t>(c.state);
+  r.streams = c.streams;
+  r.connected_since_ms = c.connected_since_ms;
+  r.last_error_ms = c.last_error_ms;
+  r.reconnects = c.reconnects;
+  r.messages = c.messages;
+  put_text(r.last_error, sizeof r.last_error, c.last_error);
+}
+
+void encode_stream(const StreamInfo& s, StreamRecord& r) noexcept {
+  r = StreamRecord{};
+  put_text(r.feed, sizeof r.feed, s.feed);
+  put_text(r.symbol, sizeof r.symbol, s.symbol);
+  put_text(r.interval, sizeof r.interval, s.interval);
+  r.state = static_cast<std::uint32_t>(s.state);
+  r.conn_id = s.conn_id;
+  r.last_update_ns = s.last_update_ns;
+  r.closed_bars = s.closed_bars;
+  r.gaps_filled = s.gaps_filled;
+  r.late_closes = s.late_closes;
+  r.dropped = s.dropped;
+  r.bad_messages = s.bad_messages;
+  r.explicit_gaps = s.explicit_gaps;
+  r.last_bar_open_ms = s.last_bar_open_ms;
+  put_text(r.failure, sizeof r.failure, s.failure);
+}
+
+DaemonInfo decode_daemon(const DaemonRecord& r) {
+  DaemonInfo d;
+  d.pid = r.pid;
+  d.start_ms = r.start_ms;
+  d.start_mono_ns = r.start_mono_ns;
+  d.published_ms = r.published_ms;
+  d.published_mono_ns = r.published_mono_ns;
+  d.instance_id = r.instance_id;
+  d.version = get_text(r.version, sizeof r.version);
+  d.config_path = get_text(r.config_path, sizeof r.config_path);
+  d.summary = get_text(r.summary, sizeof r.summary);
+  return d;
+}
+
+ConnectionInfo decode_conn(const ConnRecord& r) {
+  ConnectionInfo c;
+  c.feed = get_text(r.feed, sizeof r.feed);
+  c.id = r.id;
+  c.state = static_cast<ConnState>(r.state);
+  c.streams = r.streams;
+  c.connected_since_ms = r.connected_since_ms;
+  c.last_error_ms = r.last_error_ms;
+  c.reconnects = r.reconnects;
+  c.messages = r.messages;
+  c.last_error = get_text(r.last_error, sizeof r.last_error);
+  return c;
+}
+
+StreamInfo decode_stream(const StreamRecord& r) {
+  StreamInfo s;
+  s.feed = get_text(r.feed, sizeof r.feed);
+  s.symbol = get_text(r.symbol, sizeof r.symbol);
+  s.interval = get_text(r.interval, sizeof r.interval);
+  s.state = static_cast<StreamState>(r.state);
+  s.conn_id = r.conn_id;
+  s.last_update_ns = r.last_update_ns;
+  s.closed_bars = r.closed_bars;
+  s.gaps_filled = r.gaps_filled;
+  s.late_closes = r.late_closes;
+  s.dropped = r.dropped;
+  s.bad_messages = r.bad_messages;
+  s.explicit_gaps = r.explicit_gaps;
+  s.last_bar_open_ms = r.last_bar_open_ms;
+  s.failure = get_text(r.failure, sizeof r.failure);
+  return s;
+}
+
+// Growth policy: at least double, so a reload that adds streams one at a time recreates the
+// file O(log n) times, not n times.
+std::uint32_t grown(std::uint32_t cap, std::size_t need, std::uint32_t limit) noexcept {
+  std::size_t c = std::max<std::size_t>(need, static_cast<std::size_t>(cap) * 2);
+  return static_cast<std::uint32_t>(std::min<std::size_t>(c, limit));
+}
+
+}  // namespace
+
+const char* to_string(ConnState s) noexcept {
+  switch (s) {
+    case ConnState::kIdle: return "idle";
+    case ConnState::kConnecting: return "connecting";
+    case ConnState::kConnected: return "connected";
+    case ConnState::kBackoff: return "backoff";
+    case ConnState::kFailed: return "failed";
+    case ConnState::kClosed: return "closed";
+  }
+  return "unknown";
+}
+
+const char* to_string(StreamState s) noexcept {
+  switch (s) {
+    case StreamState::kPending: return "pending";
+    case StreamState::kBackfilling: return "backfilling";
+    case StreamState::kLive: return "live";
+    case StreamState::kGapFilling: return "gap_filling";
+    case StreamState::kFailed: return "failed";
+    case StreamState::kRetired: return "retired";
+  }
+  return "unknown";
+}
+
+const char* to_string(SegmentState s) noexcept {
+  switch (s) {
+    case SegmentState::kInit: return "init";
+    case SegmentState::kLive: return "live";
+    case SegmentState::kStopped: return "stopped";
+    case SegmentState::kReplaced: return "replaced";
+  }
+  return "unknown";
+}
+
+std::string status_path(const std::string& shm_dir) { return shm_dir + "/" + kStatusFileName; }
+
+std::uint64_t monotonic_ns() noexcept {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000ULL +
+         static_cast<std::uint64_t>(ts.tv_nsec);
+}
+
+std::int64_t realtime_ms() noexcept {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1'000'000;
+}
+
+// ---------------------------------------------------------------------------------- writer
+
+StatusWriter StatusWriter::open(const std::string& shm_dir, std::uint32_t n_conn_max,
+                                std::uint32_t n_streams) {
+  require_dir(shm_dir);
+  if (n_conn_max > kMaxConnections || n_streams > kMaxStreams)
+    throw Error("mdfeed: status segment for " + std::to_string(n_conn_max) + " connections and " +
+                std::to_string(n_streams) + " streams exceeds the limits (" +
+                std::to_string(kMaxConnections) + "/" + std::to_string(kMaxStreams) + ")");
+  StatusWriter w;
+  w.shm_dir_ = shm_dir;
+  w.path_ = status_path(shm_dir);
+  DaemonInfo& d = w.snap_.daemon;
+  d.pid = static_cast<std::uint32_t>(getpid());
+  d.start_ms = realtime_ms();
+  d.start_mono_ns = monotonic_ns();
+  d.instance_id = random_u64();
+  d.version = MDFEED_VERSION;
+  d.summary = "starting";
+  w.encode();
+  w.create(std::max<std::uint32_t>(n_conn_max, 1), std::max<std::uint32_t>(n_streams, 1));
+  return w;
+}
+
+// Creates a file with the given capacities, publishes the current records into it and renames
+// it over the path; a previous mapping is then marked replaced and dropped.
+void StatusWriter::create(std::uint32_t conn_cap, std::uint32_t stream_cap) {
+  const std::string tmp = path_ + ".tmp." + std::to_string(getpid());
+  const Mapping fresh = create_file(tmp, conn_cap, stream_cap);
+  const Mapping old{base_, len_};
+  const std::uint32_t old_conn = conn_cap_, old_stream = stream_cap_;
+  const std::uint64_t old_seq = seq_;
+  base_ = fresh.base;
+  len_ = fresh.len;
+  conn_cap_ = conn_cap;
+  stream_cap_ = stream_cap;
+  seq_ = 0;
+  store_body();
+  heartbeat();
+  // The version is the ready signal: everything above is visible before it.
+  __atomic_store_n(&header_of(base_)->version, kStatusVersion, __ATOMIC_RELEASE);
+  if (::rename(tmp.c_str(), path_.c_str()) != 0) {
+    const int e = errno;
+    ::munmap(fresh.base, fresh.len);
+    ::unlink(tmp.c_str());
+    base_ = old.base;
+    len_ = old.len;
+    conn_cap_ = old_conn;
+    stream_cap_ = old_stream;
+    seq_ = old_seq;
+    throw Error("mdfeed: cannot rename " + tmp + " to " + path_ + ": " + errno_text(e));
+  }
+  if (old.base != nullptr) {
+    __atomic_store_n(&header_of(old.base)->segment_state,
+                     static_cast<std::uint32_t>(SegmentState::kReplaced), __ATOMIC_RELEASE);
+    ::munmap(old.base, old.len);
+  }
+}
+
+StatusWriter::StatusWriter(StatusWriter&& o) noexcept { *this = std::move(o); }
+
+StatusWriter& StatusWriter::operator=(StatusWriter&& o) noexcept {
+  if (this != &o) {
+    close();
+    shm_dir_ = std::move(o.shm_dir_);
+    path_ = std::move(o.path_);
+    base_ = std::exchange(o.base_, nullptr);
+    len_ = std::exchange(o.len_, 0);
+    conn_cap_ = o.conn_cap_;
+    stream_cap_ = o.stream_cap_;
+    seq_ = o.seq_;
+    snap_ = std::move(o.snap_);
+    daemon_rec_ = o.daemon_rec_;
+    conn_recs_ = std::move(o.conn_recs_);
+    stream_recs_ = std::move(o.stream_recs_);
+    last_error_ = std::move(o.last_error_);
+  }
+  return *this;
+}
+
+StatusWriter::~StatusWriter() { close(); }
+
+// Formats the working copy into records (outside the seqlock). Counts are capped at the
+// format's limits here; the file's capacity is applied by store_body().
+void StatusWriter::encode() noexcept {
+  daemon_rec_ = encode_daemon(snap_.daemon);
+  const std::size_t nc = std::min<std::size_t>(snap_.connections.size(), kMaxConnections);
+  const std::size_t ns = std::min<std::size_t>(snap_.streams.size(), kMaxStreams);
+  try {
+    conn_recs_.resize(nc);
+    stream_recs_.resize(ns);
+  } catch (...) {  // out of memory: publish what already fits rather than die in noexcept
+    conn_recs_.resize(std::min(conn_recs_.size(), nc));
+    stream_recs_.resize(std::min(stream_recs_.size(), ns));
+  }
+  for (std::size_t i = 0; i < conn_recs_.size(); ++i) encode_conn(snap_.connections[i], conn_recs_[i]);
+  for (std::size_t i = 0; i < stream_recs_.size(); ++i) encode_stream(snap_.streams[i], stream_recs_[i]);
+}
+
+bool StatusWriter::ensure_capacity() noexcept {
+  if (conn_recs_.size() <= conn_cap_ && stream_recs_.size() <= stream_cap_) return true;
+  try {
+    create(grown(conn_cap_, conn_recs_.size(), kMaxConnections),
+           grown(stream_cap_, stream_recs_.size(), kMaxStreams));
+    return true;
+  } catch (const std::exception& e) {
+    last_error_ = e.what();
+    return false;
+  }
+}
+
+// The seqlock write: odd, release fence, relaxed words, even with release.
+void StatusWriter::store_body() noexcept {
+  const auto nc = static_cast<std::uint32_t>(std::min<std::size_t>(conn_recs_.size(), conn_cap_));
+  const auto ns = static_cast<std::uint32_t>(std::min<std::size_t>(stream_recs_.size(), stream_cap_));
+  daemon_rec_.n_connections = nc;
+  daemon_rec_.n_streams = ns;
+  auto* base = static_cast<char*>(base_);
+  StatusHeader* h = header_of(base_);
+  __atomic_store_n(&h->seq, seq_ + 1, __ATOMIC_RELAXED);
+  __atomic_thread_fence(__ATOMIC_RELEASE);
+  store_words(base + kStatusHeaderSize, &daemon_rec_, sizeof daemon_rec_);
+  if (nc > 0) store_words(base + conn_offset(0), conn_recs_.data(), nc * kConnRecordSize);
+  if (ns > 0)
+    store_words(base + stream_offset(conn_cap_, 0), stream_recs_.data(), ns * kStreamRecordSize);
+  seq_ += 2;
+  __atomic_store_n(&h->seq, seq_, __ATOMIC_RELEASE);
+}
+
+bool StatusWriter::publish() noexcept {
+  if (base_ == nullptr) return false;
+  snap_.daemon.published_ms = realtime_ms();
+  snap_.daemon.published_mono_ns = monotonic_ns();
+  encode();
+  const bool grew = ensure_capacity();
+  store_body();
+  heartbeat();
+  const std::size_t want = snap_.streams.size() + snap_.connections.size();
+  const std::size_t stored = std::min<std::size_t>(stream_recs_.size(), stream_cap_) +
+                             std::min<std::size_t>(conn_recs_.size(), conn_cap_);
+  if (stored == want) return true;
+  if (grew)  // growth worked but the format's limits did not fit everything
+    last_error_ = "status segment full: published " + std::to_string(stored) + " of " +
+                  std::to_string(want) + " records";
+  return false;
+}
+
+void StatusWriter::heartbeat() noexcept {
+  if (base_ == nullptr) return;
+  __atomic_store_n(&header_of(base_)->heartbeat_ns, monotonic_ns(), __ATOMIC_RELEASE);
+}
+
+void StatusWriter::close() noexcept {
+  if (base_ == nullptr) return;
+  __atomic_store_n(&header_of(base_)->segment_state,
+                   static_cast<std::uint32_t>(SegmentState::kStopped), __ATOMIC_RELEASE);
+  unmap();
+}
+
+void StatusWriter::unmap() noexcept {
+  if (base_ != nullptr) ::munmap(base_, len_);
+  base_ = nullptr;
+  len_ = 0;
+}
+
+// ---------------------------------------------------------------------------------- reader
+
+StatusReader StatusReader::open(const std::string& shm_dir) {
+  StatusReader r;
+  r.path_ = status_path(shm_dir);
+  r.map();
+  return r;
+}
+
+void StatusReader::map() {
+  Fd f{::open(path_.c_str(), O_RDONLY | O_CLOEXEC)};
+  if (f.fd < 0) {
+    const int e = errno;
+    if (e == ENOENT || e == ENOTDIR)
+      throw NotFound("mdfeed: no status segment at " + path_ +
+                     " (is the daemon running with this shm dir?)");
+    throw Error("mdfeed: cannot open " + path_ + ": " + errno_text(e));
+  }
+  struct stat st{};
+  if (::fstat(f.fd, &st) != 0) {
+    const int e = errno;
+    throw Error("mdfeed: cannot stat " + path_ + ": " + errno_text(e));
+  }
+  const auto size = static_cast<std::size_t>(st.st_size);
+  if (size < kStatusHeaderSize)
+    throw IncompatibleLayout("mdfeed: " + path_ + ": file is " + std::to_string(size) +
+                             " bytes, smaller than the status header");
+  // PROT_READ: a reader can never corrupt the daemon's view. The file is never truncated, so
+  // every page validated below stays backed for the life of the mapping.
+  void* p = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, f.fd, 0);
+  if (p == MAP_FAILED) {
+    const int e = errno;
+    throw Error("mdfeed: cannot map " + path_ + ": " + errno_text(e));
+  }
+  try {
+    validate_header(*header_of(static_cast<const void*>(p)), size, path_);
+  } catch (...) {
+    ::munmap(p, size);
+    throw;
+  }
+  unmap();
+  base_ = p;
+  len_ = size;
+  ino_ = st.st_ino;
+  dev_ = st.st_dev;
+}
+
+// The daemon recreates the file to grow it or on restart; follow the name, and keep the old
+// mapping if the new file cannot be opened (it is still valid, just no longer updated).
+void StatusReader::follow_replacement() {
+  struct stat st{};
+  if (::stat(path_.c_str(), &st) != 0) return;
+  if (st.st_ino == ino_ && st.st_dev == dev_) return;
+  try {
+    map();
+  } catch (const Error&) {
+  }
+}
+
+bool StatusReader::try_copy(DaemonRecord& d, std::vector<ConnRecord>& c,
+                            std::vector<StreamRecord>& s) const noexcept {
+  const StatusHeader* h = header_of(base_);
+  const auto* base = static_cast<const char*>(base_);
+  const std::uint64_t s1 = __atomic_load_n(&h->seq, __ATOMIC_ACQUIRE);
+  if (s1 & 1U) return false;
+  load_words(base + kStatusHeaderSize, &d, sizeof d);
+  // Counts from a torn copy may be garbage: clamp so the copy stays inside the file. The
+  // vectors were sized to capacity by the caller, so this never allocates.
+  const std::uint32_t nc = std::min(d.n_connections, h->conn_capacity);
+  const std::uint32_t ns = std::min(d.n_streams, h->stream_capacity);
+  if (nc > 0) load_words(base + conn_offset(0), c.data(), nc * kConnRecordSize);
+  if (ns > 0) load_words(base + stream_offset(h->conn_capacity, 0), s.data(), ns * kStreamRecordSize);
+  __atomic_thread_fence(__ATOMIC_ACQUIRE);
+  const std::uint64_t s2 = __atomic_load_n(&h->seq, __ATOMIC_RELAXED);
+  d.n_connections = nc;
+  d.n_streams = ns;
+  return s1 == s2;
+}
+
+std::optional<Snapshot> StatusReader::read(std::chrono::milliseconds patience) {
+  follow_replacement();
+  DaemonRecord d{};
+  std::vector<ConnRecord> c(conn_capacity());
+  std::vector<StreamRecord> s(stream_capacity());
+  const auto deadline = std::chrono::steady_clock::now() + patience;
+  bool ok = false;
+  // A live writer holds the seqlock for one copy (microseconds), so a few retries suffice;
+  // the deadline bounds the wait on a writer that died mid-publish.
+  for (int attempt = 0; attempt < 1'000'000 && !ok; ++attempt) {
+    ok = try_copy(d, c, s);
+    if (ok || std::chrono::steady_clock::now() >= deadline) break;
+    if (attempt < 64)
+      std::this_thread::yield();
+    else
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+  if (!ok) return std::nullopt;
+  Snapshot snap;
+  snap.daemon = decode_daemon(d);
+  snap.daemon.heartbeat_ns = heartbeat_ns();
+  snap.daemon.segment_state = segment_state();
+  snap.connections.reserve(d.n_connections);
+  for (std::uint32_t i = 0; i < d.n_connections; ++i) snap.connections.push_back(decode_conn(c[i]));
+  snap.streams.reserve(d.n_streams);
+  for (std::uint32_t i = 0; i < d.n_streams; ++i) snap.streams.push_back(decode_stream(s[i]));
+  return snap;
+}
+
+std::uint32_t StatusReader::writer_pid() const noexcept {
+  return __atomic_load_n(&header_of(base_)->writer_pid, __ATOMIC_RELAXED);
+}
+
+SegmentState StatusReader::segment_state() const noexcept {
+  return static_cast<SegmentState>(
+      __atomic_load_n(&header_of(base_)->segment_state, __ATOMIC_ACQUIRE));
+}
+
+std::uint64_t StatusReader::heartbeat_ns() const noexcept {
+  return __atomic_load_n(&header_of(base_)->heartbeat_ns, __ATOMIC_ACQUIRE);
+}
+
+std::chrono::nanoseconds StatusReader::heartbeat_age() const noexcept {
+  const std::uint64_t hb = heartbeat_ns();
+  if (hb == 0) return std::chrono::nanoseconds::max();
+  const std::uint64_t now = monotonic_ns();
+  return std::chrono::nanoseconds(now > hb ? static_cast<std::int64_t>(now - hb) : 0);
+}
+
+std::uint32_t StatusReader::conn_capacity() const noexcept {
+  return header_of(base_)->conn_capacity;
+}
+
+std::uint32_t StatusReader::stream_capacity() const noexcept {
+  return header_of(base_)->stream_capacity;
+}
+
+StatusReader::StatusReader(StatusReader&& o) noexcept { swap(o); }
+
+StatusReader& StatusReader::operator=(StatusReader&& o) noexcept {
+  if (this != &o) {
+    unmap();
+    swap(o);
+  }
+  return *this;
+}
+
+StatusReader::~StatusReader() { unmap(); }
+
+void StatusReader::unmap() noexcept {
+  if (base_ != nullptr) ::munmap(const_cast<void*>(base_), len_);
+  base_ = nullptr;
+  len_ = 0;
+}
+
+void StatusReader::swap(StatusReader& o) noexcept {
+  std::swap(path_, o.path_);
+  std::swap(base_, o.base_);
+  std::swap(len_, o.len_);
+  std::swap(ino_, o.ino_);
+  std::swap(dev_, o.dev_);
+}
+
+}  // namespace mdfeed::status

@@ -1,0 +1,201 @@
+// The daemon's status segment: the daemon publishes a whole Snapshot a few times a second into
+// <shm_dir>/mdfeed.status (layout in status_layout.hpp); mdfeed-ctl and /metrics read it back.
+//
+//   auto w = status::StatusWriter::open(cfg.shm_dir, n_connections, n_streams);  // start-up
+//   w.edit().streams[i].closed_bars = ...;   // the daemon's working copy, any time
+//   w.publish();                             // ~4x/s from the service thread; also beats
+//   w.heartbeat();                           // cheap liveness beat between publishes
+//
+//   auto r = status::StatusReader::open(shm_dir);  // NotFound / IncompatibleLayout / Error
+//   std::optional<status::Snapshot> s = r.read();  // nullopt: no consistent copy in time
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "status/status_layout.hpp"
+
+namespace mdfeed::status {
+
+enum class ConnState : std::uint32_t {
+  kIdle = 0,        // created, not started
+  kConnecting = 1,  // TCP/TLS/WebSocket handshake in progress
+  kConnected = 2,   // subscribed and carrying data
+  kBackoff = 3,     // waiting before the next attempt
+  kFailed = 4,      // gave up (e.g. permanent TLS error); needs operator action
+  kClosed = 5,      // closed on purpose (rotation, shutdown)
+};
+
+enum class StreamState : std::uint32_t {
+  kPending = 0,      // configured, nothing fetched yet
+  kBackfilling = 1,  // startup REST backfill
+  kLive = 2,         // following the WebSocket stream
+  kGapFilling = 3,   // REST fill after a gap or reconnect
+  kFailed = 4,       // cannot make progress (see failure)
+  kRetired = 5,      // removed from the config; ring kept readable
+};
+
+[[nodiscard]] const char* to_string(ConnState s) noexcept;
+[[nodiscard]] const char* to_string(StreamState s) noexcept;
+[[nodiscard]] const char* to_string(SegmentState s) noexcept;
+
+struct DaemonInfo {
+  std::uint32_t pid = 0;
+  std::int64_t start_ms = 0;          // CLOCK_REALTIME
+  std::uint64_t start_mono_ns = 0;    // CLOCK_MONOTONIC
+  std::uint64_t instance_id = 0;
+  std::string version;                // at most 31 bytes are published
+  std::string config_path;            // at most 255
+  std::string summary;                // one line, at most 255
+  std::int64_t published_ms = 0;      // set by publish()
+  std::uint64_t published_mono_ns = 0;
+  // Reader-only: read outside the seqlock, so they are current even when the body is not.
+  std::uint64_t heartbeat_ns = 0;     // CLOCK_MONOTONIC of the writer's last beat
+  SegmentState segment_state = SegmentState::kInit;
+};
+
+struct ConnectionInfo {
+  std::string feed;
+  std::uint32_t id = 0;
+  ConnState state = ConnState::kIdle;
+  std::uint32_t streams = 0;
+  std::int64_t connected_since_ms = 0;  // CLOCK_REALTIME; 0 = not connected
+  std::int64_t last_error_ms = 0;       // CLOCK_REALTIME; 0 = none
+  std::uint64_t reconnects = 0;
+  std::uint64_t messages = 0;
+  std::string last_error;               // at most 127 bytes, e.g. "TLS: certificate verify failed"
+};
+
+struct StreamInfo {
+  std::string feed;
+  std::string symbol;
+  std::string interval;
+  StreamState state = StreamState::kPending;
+  std::uint32_t conn_id = 0;
+  std::uint64_t last_update_ns = 0;  // CLOCK_MONOTONIC of the last kline update; 0 = none
+  std::uint64_t closed_bars = 0;
+  std::uint64_t gaps_filled = 0;
+  std::uint64_t late_closes = 0;
+  std::uint64_t dropped = 0;
+  std::uint64_t bad_messages = 0;
+  std::uint64_t explicit_gaps = 0;
+  std::int64_t last_bar_open_ms = 0;
+  std::string failure;               // at most 95 bytes
+};
+
+struct Snapshot {
+  DaemonInfo daemon;
+  std::vector<ConnectionInfo> connections;
+  std::vector<StreamInfo> streams;
+};
+
+[[nodiscard]] std::string status_path(const std::string& shm_dir);
+[[nodiscard]] std::uint64_t monotonic_ns() noexcept;
+[[nodiscard]] std::int64_t realtime_ms() noexcept;
+
+// Single writer; use it from one thread (the daemon's service thread).
+class StatusWriter {
+ public:
+  // Creates <shm_dir>/mdfeed.status with room for the given record counts (a fresh file on
+  // every start, rename()d over any old one), and fills the daemon identity: pid, start times,
+  // a random instance id and the build's version. Throws mdfeed::Error with path and reason.
+  static StatusWriter open(const std::string& shm_dir, std::uint32_t n_conn_max,
+                           std::uint32_t n_streams);
+
+  StatusWriter(StatusWriter&& o) noexcept;
+  StatusWriter& operator=(StatusWriter&& o) noexcept;
+  StatusWriter(const StatusWriter&) = delete;
+  StatusWriter& operator=(const StatusWriter&) = delete;
+  ~StatusWriter();
+
+  // The working copy; nothing is visible to readers until publish().
+  [[nodiscard]] Snapshot& edit() noexcept { return snap_; }
+  [[nodiscard]] const Snapshot& snapshot() const noexcept { return snap_; }
+
+  // Publishes the working copy as one consistent snapshot and beats the heartbeat. If it holds
+  // more records than the file has room for, a bigger file replaces it first. Returns false if
+  // records had to be left out (growth failed or beyond kMaxConnections/kMaxStreams); the
+  // reason is in last_error(). Never throws.
+  bool publish() noexcept;
+  // Stores CLOCK_MONOTONIC now as the heartbeat: one release store outside the seqlock, so
+  // liveness can be shown more often than the body is republished.
+  void heartbeat() noexcept;
+  // Marks the segment stopped (clean exit) and unmaps. Also done by the destructor.
+  void close() noexcept;
+
+  [[nodiscard]] const std::string& path() const noexcept { return path_; }
+  [[nodiscard]] std::uint32_t conn_capacity() const noexcept { return conn_cap_; }
+  [[nodiscard]] std::uint32_t stream_capacity() const noexcept { return stream_cap_; }
+  [[nodiscard]] const std::string& last_error() const noexcept { return last_error_; }
+
+ private:
+  StatusWriter() = default;
+  void create(std::uint32_t conn_cap, std::uint32_t stream_cap);
+  bool ensure_capacity() noexcept;
+  void encode() noexcept;
+  void store_body() noexcept;
+  void unmap() noexcept;
+
+  std::string shm_dir_;
+  std::string path_;
+  void* base_ = nullptr;
+  std::size_t len_ = 0;
+  std::uint32_t conn_cap_ = 0;
+  std::uint32_t stream_cap_ = 0;
+  std::uint64_t seq_ = 0;  // the writer's own copy of the seqlock word
+  Snapshot snap_;
+  // Encoded records, so the seqlock is held only for the word copy, never for formatting.
+  DaemonRecord daemon_rec_{};
+  std::vector<ConnRecord> conn_recs_;
+  std::vector<StreamRecord> stream_recs_;
+  std::string last_error_;
+};
+
+class StatusReader {
+ public:
+  // Maps <shm_dir>/mdfeed.status read-only. Throws NotFound when the file (or dir) is missing,
+  // IncompatibleLayout when it is not a status segment this reader understands, Error otherwise.
+  static StatusReader open(const std::string& shm_dir);
+
+  StatusReader(StatusReader&& o) noexcept;
+  StatusReader& operator=(StatusReader&& o) noexcept;
+  StatusReader(const StatusReader&) = delete;
+  StatusReader& operator=(const StatusReader&) = delete;
+  ~StatusReader();
+
+  // One consistent snapshot, following a file the daemon replaced. nullopt if none could be
+  // copied within `patience` (a writer that died mid-publish leaves the seqlock odd forever).
+  [[nodiscard]] std::optional<Snapshot> read(
+      std::chrono::milliseconds patience = std::chrono::milliseconds(500));
+
+  [[nodiscard]] std::uint32_t writer_pid() const noexcept;
+  [[nodiscard]] SegmentState segment_state() const noexcept;
+  [[nodiscard]] std::uint64_t heartbeat_ns() const noexcept;
+  // Time since the writer's last beat; nanoseconds::max() if it never beat.
+  [[nodiscard]] std::chrono::nanoseconds heartbeat_age() const noexcept;
+  [[nodiscard]] std::uint32_t conn_capacity() const noexcept;
+  [[nodiscard]] std::uint32_t stream_capacity() const noexcept;
+  [[nodiscard]] const std::string& path() const noexcept { return path_; }
+
+ private:
+  StatusReader() = default;
+  void map();
+  void follow_replacement();
+  [[nodiscard]] bool try_copy(DaemonRecord& d, std::vector<ConnRecord>& c,
+                              std::vector<StreamRecord>& s) const noexcept;
+  void unmap() noexcept;
+  void swap(StatusReader& o) noexcept;
+
+  std::string path_;
+  const void* base_ = nullptr;
+  std::size_t len_ = 0;
+  ino_t ino_ = 0;
+  dev_t dev_ = 0;
+};
+
+}  // namespace mdfeed::status

@@ -1,0 +1,62 @@
+// Ring helpers shared by bars, tail and list.
+#include "ring_util.hpp"
+
+namespace mdfeed::ctl {
+
+Ring open_ring(const Invocation& inv, const RingName& name) {
+  require_shm_dir(inv.shm_dir);
+  return Ring::open(name.feed, name.symbol, name.interval, inv.shm_dir);
+}
+
+std::string writer_text(const Ring& ring) {
+  switch (ring.writer_state()) {
+    case WriterState::kLive: return ring.writer_alive(kWriterDeadAfter) ? "live" : "dead";
+    case WriterState::kInit: return "init";
+    case WriterState::kStopped: return "stopped";
+    case WriterState::kRetired: return "retired";
+  }
+  return "unknown";
+}
+
+void bar_json(Json& j, const Bar& b) {
+  j.begin_object()
+      .key("open_time").value(b.open_time_ms)
+      .key("close_time").value(b.close_time_ms)
+      .key("open").value(b.open)
+      .key("high").value(b.high)
+      .key("low").value(b.low)
+      .key("close").value(b.close)
+      .key("volume").value(b.volume)
+      .key("quote_volume").value(b.quote_volume)
+      .key("taker_buy_volume").value(b.taker_buy_volume)
+      .key("taker_buy_quote_volume").value(b.taker_buy_quote_volume)
+      .key("trades").value(b.trades)
+      .key("closed").value(b.closed())
+      .key("backfilled").value(b.backfilled())
+      .end_object();
+}
+
+std::vector<std::string> bar_headers() {
+  return {"OPEN_TIME", "OPEN", "HIGH", "LOW", "CLOSE", "VOLUME", "QUOTE_VOLUME", "TRADES", "STATE"};
+}
+
+std::vector<bool> bar_right_aligned() {
+  return {false, true, true, true, true, true, true, true, false};
+}
+
+std::vector<std::string> bar_cells(const Bar& b) {
+  return {iso_utc(b.open_time_ms), format_double(b.open), format_double(b.high),
+          format_double(b.low),    format_double(b.close), format_double(b.volume),
+          format_double(b.quote_volume), std::to_string(b.trades),
+          b.closed() ? "closed" : "forming"};
+}
+
+std::string bar_line(const Bar& b) {
+  return iso_utc(b.open_time_ms) + (b.closed() ? "  closed   " : "  forming  ") +
+         "open=" + format_double(b.open) + " high=" + format_double(b.high) +
+         " low=" + format_double(b.low) + " close=" + format_double(b.close) +
+         " volume=" + format_double(b.volume) + " quote_volume=" + format_double(b.quote_volume) +
+         " trades=" + std::to_string(b.trades) + "\n";
+}
+
+}  // namespace mdfeed::ctl
