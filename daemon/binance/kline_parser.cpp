@@ -2,9 +2,9 @@
 //
 // Three paths, chosen by a byte scan of the message head (route()):
 //  - skip: a market stream other than klines ("btcusdt@depth@100ms"); simdjson never runs.
-//  - kline: "…@kline_…" streams and raw {"e":"kline"} events. Fields are looked up by name in
-//    Binance's order, then every object is consumed to its closing brace so truncation and
-//    trailing bytes are still caught.
+//  - kline: "<symbol>@kline_<interval>" streams and raw {"e":"kline"} events. Fields are looked up by name in
+//    Binance's order, then the rest of the document is skipped to its closing brace, so
+//    truncation and trailing bytes are still caught.
 //  - generic: anything else (control replies, serverShutdown, unusual layouts) walks the
 //    top-level object once and classifies it.
 // Every path returns at the first simdjson error without touching the document again.
@@ -93,36 +93,41 @@ char short_key(const od::raw_json_string& key) noexcept {
 constexpr const char* kInteger = "an integer";
 constexpr const char* kString = "a string";
 constexpr const char* kObject = "an object";
+constexpr const char* kDecimal = "a decimal string";
 
 // Reads fields of one object in turn and stops at the first failure, remembering which field
 // failed and what it should have been. Forced inline so each key is a compile-time constant
-// (no strlen/memcmp calls per field).
+// (no strlen/memcmp calls per field); the bookkeeping happens only on failure.
 class FieldReader {
  public:
   explicit FieldReader(od::object& obj) noexcept : obj_(obj) {}
 
   [[gnu::always_inline]] void int64(const char* key, std::int64_t& dst) noexcept {
-    if (start(key, kInteger)) e_ = obj_.find_field_unordered(key).get_int64().get(dst);
+    if (!e_) check(obj_.find_field_unordered(key).get_int64().get(dst), key, kInteger);
   }
   [[gnu::always_inline]] void uint64(const char* key, std::uint64_t& dst) noexcept {
-    if (start(key, "an unsigned integer")) e_ = obj_.find_field_unordered(key).get_uint64().get(dst);
+    if (!e_) check(obj_.find_field_unordered(key).get_uint64().get(dst), key, "an unsigned integer");
   }
   [[gnu::always_inline]] void string(const char* key, std::string_view& dst) noexcept {
-    if (start(key, kString)) e_ = obj_.find_field_unordered(key).get_string().get(dst);
+    if (!e_) check(obj_.find_field_unordered(key).get_string().get(dst), key, kString);
+  }
+  // A string compared in place, without unescaping it into the parser's buffer.
+  [[gnu::always_inline]] void raw_string(const char* key, od::raw_json_string& dst) noexcept {
+    if (!e_) check(obj_.find_field_unordered(key).get_raw_json_string().get(dst), key, kString);
   }
   [[gnu::always_inline]] void boolean(const char* key, bool& dst) noexcept {
-    if (start(key, "a boolean")) e_ = obj_.find_field_unordered(key).get_bool().get(dst);
+    if (!e_) check(obj_.find_field_unordered(key).get_bool().get(dst), key, "a boolean");
   }
   [[gnu::always_inline]] void object(const char* key, od::object& dst) noexcept {
-    if (start(key, kObject)) e_ = obj_.find_field_unordered(key).get_object().get(dst);
+    if (!e_) check(obj_.find_field_unordered(key).get_object().get(dst), key, kObject);
   }
   [[gnu::always_inline]] void value(const char* key, od::value& dst) noexcept {
-    if (start(key, kObject)) e_ = obj_.find_field_unordered(key).get(dst);
+    if (!e_) check(obj_.find_field_unordered(key).get(dst), key, kObject);
   }
   [[gnu::always_inline]] void decimal(const char* key, double& dst) noexcept {
     od::value v;
-    if (start(key, "a decimal string") && !(e_ = obj_.find_field_unordered(key).get(v)))
-      e_ = get_decimal(v, dst);
+    if (!e_ && !check(obj_.find_field_unordered(key).get(v), key, kDecimal))
+      check(get_decimal(v, dst), key, kDecimal);
   }
 
   [[nodiscard]] error_code error() const noexcept { return e_; }
@@ -130,11 +135,13 @@ class FieldReader {
   [[nodiscard]] const char* want() const noexcept { return want_; }
 
  private:
-  [[gnu::always_inline]] bool start(const char* key, const char* want) noexcept {
-    if (e_) return false;
-    key_ = key;
-    want_ = want;
-    return true;
+  [[gnu::always_inline]] error_code check(error_code e, const char* key, const char* want) noexcept {
+    if (e) {
+      e_ = e;
+      key_ = key;
+      want_ = want;
+    }
+    return e;
   }
 
   od::object& obj_;
@@ -178,7 +185,8 @@ struct KlineParser::Impl {
   error_code ensure_capacity(std::size_t len) noexcept;
 
   // --- the kline path ---
-  MsgKind parse_kline_message(od::document& doc, bool envelope, KlineMsg& out) noexcept;
+  MsgKind parse_kline_message(od::document& doc, std::string_view stream, bool envelope,
+                              KlineMsg& out) noexcept;
   bool parse_kline_event(od::object& ev, KlineMsg& out) noexcept;
   bool parse_kline(od::value& v, KlineMsg& out) noexcept;
 
@@ -217,7 +225,7 @@ MsgKind KlineParser::Impl::parse(const char* data, std::size_t len, std::size_t 
   if (error_code e = parser.iterate(data, len, capacity).get(doc))
     return error_kind(json_fail("message", e));
   if (r == Route::kGeneric) return parse_generic(doc, out);
-  return parse_kline_message(doc, r == Route::kKlineEnvelope, out);
+  return parse_kline_message(doc, stream, r == Route::kKlineEnvelope, out);
 }
 
 bool KlineParser::Impl::fail(const char* fmt, ...) noexcept {
@@ -250,22 +258,23 @@ error_code KlineParser::Impl::ensure_capacity(std::size_t len) noexcept {
 // The kline path. find_field_unordered() costs nothing extra while the fields come in the
 // order asked for (Binance's), and still finds them if the venue reorders.
 
-MsgKind KlineParser::Impl::parse_kline_message(od::document& doc, bool envelope,
-                                               KlineMsg& out) noexcept {
+// stream: the name route() read (unescaped, so it is the JSON string's value).
+MsgKind KlineParser::Impl::parse_kline_message(od::document& doc, std::string_view stream,
+                                               bool envelope, KlineMsg& out) noexcept {
   od::object top;
   if (error_code e = doc.get_object().get(top)) return error_kind(json_fail("message", e));
   if (envelope) {
+    out.stream = stream;
     od::object data;
     FieldReader r(top);
-    r.string("stream", out.stream);
     r.object("data", data);
     if (r.error()) return error_kind(field_fail(r.key(), r.want(), r.error()));
     if (!parse_kline_event(data, out)) return MsgKind::kError;
-    if (error_code e = data.raw_json().error()) return error_kind(json_fail("data", e));
   } else if (!parse_kline_event(top, out)) {
     return MsgKind::kError;
   }
-  // Consuming to the closing brace is what catches a message cut short after the last field.
+  // Skipping the rest of the document (B, the closing braces: however deep we are) is what
+  // catches a message cut short after the last field we read.
   if (error_code e = top.raw_json().error()) return error_kind(json_fail("message", e));
   if (json::has_trailing_content(doc))
     return error_kind(fail("trailing content after the JSON object"));
@@ -273,14 +282,16 @@ MsgKind KlineParser::Impl::parse_kline_message(od::document& doc, bool envelope,
 }
 
 bool KlineParser::Impl::parse_kline_event(od::object& ev, KlineMsg& out) noexcept {
-  std::string_view type;
+  od::raw_json_string type;
   od::value k;
   FieldReader r(ev);
-  r.string("e", type);
-  if (!r.error() && type != "kline")
+  r.raw_string("e", type);
+  if (!r.error() && !(type == "kline")) {
+    const char* t = type.raw();
     return fail("stream '%.*s' carries event '%.*s', not a kline",
                 static_cast<int>(out.stream.size()), out.stream.data(),
-                static_cast<int>(type.size()), type.data());
+                static_cast<int>(std::strcspn(t, "\"\\")), t);
+  }
   r.int64("E", out.event_time_ms);
   r.value("k", k);
   if (r.error()) return field_fail(r.key(), r.want(), r.error());
@@ -314,7 +325,6 @@ bool KlineParser::Impl::parse_kline(od::value& v, KlineMsg& out) noexcept {
     std::snprintf(field, sizeof(field), "k.%s", r.key());
     return field_fail(field, r.want(), r.error());
   }
-  if (error_code e = k.raw_json().error()) return json_fail("k", e);
   b.flags = closed ? kBarClosed : 0;
   return true;
 }

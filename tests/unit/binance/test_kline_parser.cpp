@@ -456,7 +456,7 @@ TEST_CASE("the size bound: larger messages are errors, the buffers never grow pa
   }
 }
 
-TEST_CASE("views stay valid until the next parse; a moved parser works", "[binance][kline]") {
+TEST_CASE("a moved-to parser keeps working", "[binance][kline]") {
   KlineParser a;
   KlineMsg m;
   REQUIRE(parse(a, envelope(), m) == MsgKind::kKline);
