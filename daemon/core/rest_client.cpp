@@ -95,7 +95,7 @@ void RestClient::start(Pending&& p, std::int64_t mono_ms) {
   Call* raw = call.get();
   calls_.push_back(std::move(call));
   lws* wsi = lws_client_connect_via_info(&ci);
-  const bool alive = std::any_of(calls_.begin(), calls_.end(), [raw](const auto& p) { return p.get() == raw; });
+  const bool alive = std::any_of(calls_.begin(), calls_.end(), [raw](const auto& q) { return q.get() == raw; });
   if (!alive) return;  // lws already reported the failure synchronously and it was finished
   if (wsi != nullptr && !raw->done) {
     raw->wsi = wsi;
