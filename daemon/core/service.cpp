@@ -475,7 +475,7 @@ status::StreamInfo stream_info(const Stream& s) {
   si.last_update_ns = s.last_update_ns;
   si.closed_bars = s.ring.closed_count();
   const BookCounters& c = s.book.counters();
-  si.gaps_filled = c.bars_filled;
+  si.gaps_filled = c.gaps_detected;  // gap episodes (reconnects, jumps); backfill is not a gap
   si.late_closes = c.late_closes_fetched;
   si.dropped = c.duplicates_dropped + c.stale_dropped + c.out_of_order_dropped + c.missing_dropped;
   si.bad_messages = s.session != nullptr ? s.session->stats().bad : 0;  // per connection

@@ -2,6 +2,11 @@
 // every ring equal to ground truth: each closed bar bit-exact, contiguous, no duplicate.
 #include <catch2/catch.hpp>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
 #include <cstdlib>
 
 #include "harness.hpp"
@@ -284,4 +289,168 @@ TEST_CASE("daemon SIGKILL and restart: readers keep reading and the gap is fille
   const auto bars = reader.copy_latest(reader.capacity() - 1);
   for (std::size_t i = 1; i < bars.size(); ++i)
     CHECK(bars[i].open_time_ms == next_open_ms("1m", bars[i - 1].open_time_ms));
+}
+
+namespace {
+
+// A datagram socket standing in for systemd's notify socket.
+class NotifySocket {
+ public:
+  explicit NotifySocket(const std::string& path) : path_(path) {
+    fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_un a{};
+    a.sun_family = AF_UNIX;
+    std::strncpy(a.sun_path, path.c_str(), sizeof a.sun_path - 1);
+    if (::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) throw std::runtime_error("bind notify socket");
+  }
+  ~NotifySocket() {
+    ::close(fd_);
+    ::unlink(path_.c_str());
+  }
+  // Every datagram received so far (non-blocking drain).
+  std::vector<std::string> drain() {
+    char buf[4096];
+    for (;;) {
+      const ssize_t n = ::recv(fd_, buf, sizeof buf, MSG_DONTWAIT);
+      if (n <= 0) break;
+      msgs_.emplace_back(buf, static_cast<std::size_t>(n));
+    }
+    return msgs_;
+  }
+  std::size_t index_of(const std::string& prefix, std::size_t from = 0) {
+    const auto m = drain();
+    for (std::size_t i = from; i < m.size(); ++i)
+      if (m[i].rfind(prefix, 0) == 0) return i;
+    return std::string::npos;
+  }
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+  std::vector<std::string> msgs_;
+};
+
+int free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+std::string http_get(int port, const std::string& path) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<std::uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  timeval tv{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  std::string out;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
+    const std::string req = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+    (void)::write(fd, req.data(), req.size());
+    char buf[8192];
+    for (int i = 0; i < 10000; ++i) {
+      const ssize_t n = ::read(fd, buf, sizeof buf);
+      if (n <= 0) break;
+      out.append(buf, static_cast<std::size_t>(n));
+    }
+  }
+  ::close(fd);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("sd_notify: READY, STATUS, WATCHDOG, RELOADING then READY on SIGHUP, STOPPING", "[daemon][systemd]") {
+  test::TempDir dir("mdfeed-it");
+  FakeExchange fx(dir);
+  NotifySocket ns(dir.path() + "/notify.sock");
+  Daemon d(dir, fx.port(), DaemonConfig{});
+  ::setenv("NOTIFY_SOCKET", (dir.path() + "/notify.sock").c_str(), 1);
+  ::setenv("WATCHDOG_USEC", "1000000", 1);
+  d.start();
+  ::unsetenv("NOTIFY_SOCKET");
+  ::unsetenv("WATCHDOG_USEC");
+  REQUIRE(wait_until([&] { return ns.index_of("READY=1") != std::string::npos; }, kStartup));
+  const std::size_t ready = ns.index_of("READY=1");
+  // READY only after the rings exist and a connection is up.
+  CHECK(Ring::open("binance", "BTCUSDT", "1m", d.shm()).writer_alive());
+  CHECK(d.log().find("connected to") != std::string::npos);
+  REQUIRE(wait_until([&] { return ns.index_of("WATCHDOG=1", ready) != std::string::npos; }, 10s));
+  REQUIRE(wait_until([&] { return ns.index_of("STATUS=", ready) != std::string::npos; }, 15s));
+  ::kill(d.pid(), SIGHUP);
+  REQUIRE(wait_until([&] { return ns.index_of("RELOADING=1") != std::string::npos; }, 10s));
+  const std::size_t reloading = ns.index_of("RELOADING=1");
+  REQUIRE(wait_until([&] { return ns.index_of("READY=1", reloading + 1) != std::string::npos; }, 10s));
+  CHECK(d.stop() == 0);
+  REQUIRE(wait_until([&] { return ns.index_of("STOPPING=1") != std::string::npos; }, 5s));
+  CHECK(ns.index_of("STOPPING=1") > reloading);
+  CHECK(ready < reloading);
+}
+
+TEST_CASE("Prometheus /metrics is served over loopback with per-stream labels", "[daemon][metrics]") {
+  test::TempDir dir("mdfeed-it");
+  FakeExchange fx(dir);
+  DaemonConfig c;
+  const int port = free_port();
+  c.top_extra = "metrics:\n  listen: 127.0.0.1:" + std::to_string(port) + "\n";
+  Daemon d(dir, fx.port(), c);
+  start_and_backfill(d);
+  std::string page;
+  REQUIRE(wait_until([&] {
+    page = http_get(port, "/metrics");
+    return page.find("mdfeed_stream_closed_bars_total{feed=\"binance\",symbol=\"BTCUSDT\",interval=\"1m\"}") !=
+           std::string::npos;
+  }, 20s));
+  CHECK(page.rfind("HTTP/1.1 200", 0) == 0);
+  CHECK(page.find("text/plain; version=0.0.4") != std::string::npos);
+  CHECK(page.find("# TYPE mdfeed_stream_age_seconds gauge") != std::string::npos);
+  CHECK(page.find("mdfeed_connection_up{") != std::string::npos);
+  CHECK(http_get(port, "/nope").rfind("HTTP/1.1 404", 0) == 0);
+}
+
+TEST_CASE("SIGHUP reload: streams added and retired, unchanged ones uninterrupted, bad config kept out", "[daemon][reload]") {
+  test::TempDir dir("mdfeed-it");
+  FakeExchange fx(dir);
+  DaemonConfig c;
+  c.symbols = {"BTCUSDT", "ETHUSDT"};
+  c.intervals = {"1m"};
+  Daemon d(dir, fx.port(), c);
+  start_and_backfill(d);
+  const std::size_t opens = fx.child().count("conn open");
+  Ring btc = Ring::open("binance", "BTCUSDT", "1m", d.shm());
+
+  // An invalid file is rejected; the running config stays.
+  const std::string good = slurp(d.config_path());
+  std::ofstream(d.config_path()) << good << "bogus_key: 1\n";
+  ::kill(d.pid(), SIGHUP);
+  REQUIRE(wait_until([&] { return d.log().find("reload rejected") != std::string::npos; }, 10s));
+  CHECK(d.log().find("bogus_key") != std::string::npos);
+
+  // Now swap ETHUSDT for SOLUSDT.
+  std::string y = good;
+  y.replace(y.find("[BTCUSDT, ETHUSDT]"), 18, "[BTCUSDT, SOLUSDT]");
+  std::ofstream(d.config_path()) << y;
+  ::kill(d.pid(), SIGHUP);
+  REQUIRE(wait_until([&] { return d.log().find("reload done: 1 added, 1 removed") != std::string::npos; }, 10s));
+  REQUIRE(wait_until([&] { return fx.child().saw("subscribe id=") && fx.child().saw("unsubscribe id="); }, 10s));
+  CHECK(Ring::open("binance", "ETHUSDT", "1m", d.shm()).writer_state() == WriterState::kRetired);
+  REQUIRE(wait_until([&] { return check_ring(d.shm(), "SOLUSDT", "1m").bars > c.backfill_bars; }, kCatchUp));
+  // The unchanged stream never lost its connection.
+  CHECK(fx.child().count("conn open") == opens);
+  CHECK(btc.writer_alive());
+  DaemonConfig after = c;
+  after.symbols = {"BTCUSDT", "SOLUSDT"};
+  const RingCheck rc = check_ring(d.shm(), "BTCUSDT", "1m");
+  CHECK(rc.mismatches == 0);
+  CHECK(rc.gaps == 0);
+  const RingCheck sol = check_ring(d.shm(), "SOLUSDT", "1m");
+  CHECK(sol.mismatches == 0);
+  CHECK(sol.gaps == 0);
 }
