@@ -10,6 +10,7 @@
 #include <cstdlib>
 
 #include "harness.hpp"
+#include "status/status.hpp"
 
 using namespace mdfeed;
 using namespace mdfeed::it;
@@ -253,6 +254,17 @@ TEST_CASE("TLS: a server from the wrong CA, for the wrong host or expired is ref
   const std::string want = std::string("TLS certificate refused: ") + c.reason;
   INFO(c.cert);
   REQUIRE(wait_until([&] { return d.log().find(want) != std::string::npos; }, 30s));
+  // The refusal is visible in status too (what mdfeed-ctl status shows).
+  REQUIRE(wait_until([&] {
+    try {
+      auto snap = status::StatusReader::open(d.shm()).read();
+      return snap && !snap->connections.empty() &&
+             snap->connections[0].last_error.find(c.reason) != std::string::npos &&
+             snap->connections[0].state != status::ConnState::kConnected;
+    } catch (const Error&) {
+      return false;
+    }
+  }, 10s));
   // Nothing was accepted from it: no bars at all, and the daemon keeps trying.
   Ring r = Ring::open("binance", "BTCUSDT", "1m", d.shm());
   CHECK(r.closed_count() == 0);
