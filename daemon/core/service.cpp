@@ -442,17 +442,6 @@ void Service::cron() {
 
 namespace {
 
-status::ConnState to_status(ConnState c) {
-  switch (c) {
-    case ConnState::kIdle: return status::ConnState::kIdle;
-    case ConnState::kConnecting: return status::ConnState::kConnecting;
-    case ConnState::kConnected: return status::ConnState::kConnected;
-    case ConnState::kBackoff: return status::ConnState::kBackoff;
-    case ConnState::kStopped: return status::ConnState::kClosed;
-  }
-  return status::ConnState::kIdle;
-}
-
 status::StreamState to_status(const Stream& s) {
   if (s.retired) return status::StreamState::kRetired;
   if (!s.failure.empty()) return status::StreamState::kFailed;
@@ -499,7 +488,7 @@ void Service::publish_status() {
       status::ConnectionInfo ci;
       ci.feed = f->cfg.name;
       ci.id = static_cast<std::uint32_t>(ses->id());
-      ci.state = to_status(ses->state());
+      ci.state = ses->state();
       ci.streams = static_cast<std::uint32_t>(ses->stream_count());
       ci.connected_since_ms = ses->state() == ConnState::kConnected ? ses->connected_since_wall_ms() : 0;
       ci.reconnects = ses->stats().reconnects;

@@ -20,17 +20,6 @@ constexpr std::int64_t kConnectTimeoutMs = 20'000;
 
 }  // namespace
 
-const char* to_string(ConnState s) noexcept {
-  switch (s) {
-    case ConnState::kIdle: return "idle";
-    case ConnState::kConnecting: return "connecting";
-    case ConnState::kConnected: return "connected";
-    case ConnState::kBackoff: return "backoff";
-    case ConnState::kStopped: return "stopped";
-  }
-  return "?";
-}
-
 struct WsSession::Conn : net::LwsUser {
   Conn() : LwsUser(Kind::kWs) {}
   WsSession* owner = nullptr;
@@ -94,7 +83,7 @@ WsSession::Conn* WsSession::replacement() const noexcept {
 }
 
 ConnState WsSession::state() const noexcept {
-  if (stopped_) return ConnState::kStopped;
+  if (stopped_) return ConnState::kClosed;
   if (names_.empty()) return ConnState::kIdle;
   const Conn* p = primary();
   if (p == nullptr) return ConnState::kBackoff;

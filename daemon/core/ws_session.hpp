@@ -12,13 +12,14 @@
 #include <vector>
 
 #include "adapter/adapter.hpp"
+#include "status/status.hpp"
 
 namespace mdfeed {
 
 class Feed;
 
-enum class ConnState : std::uint8_t { kIdle, kConnecting, kConnected, kBackoff, kStopped };
-[[nodiscard]] const char* to_string(ConnState s) noexcept;
+// The connection states mdfeed-ctl shows are the session's own states.
+using ConnState = status::ConnState;
 
 struct SessionStats {
   std::uint64_t messages = 0;       // complete WebSocket messages received
