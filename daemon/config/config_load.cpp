@@ -2,6 +2,7 @@
 // required keys and cross-key rules. Errors are collected, never thrown, so one run reports all.
 #include <fcntl.h>
 #include <unistd.h>
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -11,6 +12,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <sstream>
 #include <type_traits>
 
 #include "config/config.hpp"
@@ -404,30 +406,84 @@ class Loader {
   Config& config() { return cfg_; }
 
  private:
+  // Where each document of the stream starts and where its root node is; nothing else.
+  class DocumentMarks : public YAML::EventHandler {
+   public:
+    struct Doc {
+      YAML::Mark start, root;
+    };
+    std::vector<Doc> docs;
+
+    void OnDocumentStart(const YAML::Mark& mark) override {
+      docs.push_back({mark, mark});
+      root_seen_ = false;
+    }
+    void OnDocumentEnd() override {}
+    void OnNull(const YAML::Mark& mark, YAML::anchor_t) override { node(mark); }
+    void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override { node(mark); }
+    void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                  const std::string&) override {
+      node(mark);
+    }
+    void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                         YAML::EmitterStyle::value) override {
+      node(mark);
+    }
+    void OnSequenceEnd() override {}
+    void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                    YAML::EmitterStyle::value) override {
+      node(mark);
+    }
+    void OnMapEnd() override {}
+
+   private:
+    void node(const YAML::Mark& mark) {
+      if (!root_seen_ && !docs.empty()) docs.back().root = mark;
+      root_seen_ = true;
+    }
+    bool root_seen_ = false;
+  };
+
   // The single document's root mapping, or nullopt after reporting why not.
+  // Not YAML::LoadAll: in yaml-cpp 0.7 (Debian 12) it never returns, allocating a null document
+  // per turn, when a document starts with a token the parser does not consume, e.g. a bare ','
+  // (yaml-cpp#1040, fixed upstream after 0.8). Counting documents with our own loop lets us stop
+  // as soon as the parser stops advancing.
   std::optional<YAML::Node> parse(std::string_view text) {
-    std::vector<YAML::Node> docs;
+    const std::string yaml(text);
+    DocumentMarks marks;
+    const auto& docs = marks.docs;
+    YAML::Node root;
     try {
-      docs = YAML::LoadAll(std::string(text));
+      std::istringstream in(yaml);
+      YAML::Parser parser(in);
+      while (parser.HandleNextDocument(marks)) {
+        // A document starting where the previous one did: the parser is stuck on a token.
+        if (docs.size() >= 2 && docs.back().start.pos == docs[docs.size() - 2].start.pos) {
+          diag_.error(loc_of(docs.back().start), "invalid YAML: unexpected token");
+          return std::nullopt;
+        }
+      }
+      root = YAML::Load(yaml);  // the first document
     } catch (const YAML::ParserException& e) {
       diag_.error(loc_of(e.mark), "invalid YAML: " + e.msg);
       return std::nullopt;
     }
-    if (docs.empty() || (docs.size() == 1 && docs[0].IsNull())) {
-      diag_.error({}, "the config is empty");
-      return std::nullopt;
-    }
     if (docs.size() > 1) {
-      diag_.error(loc_of(docs[1].Mark()),
+      diag_.error(loc_of(docs[1].root),
                   "expected one YAML document, found " + std::to_string(docs.size()));
       return std::nullopt;
     }
-    if (!docs[0].IsMap()) {
-      diag_.error(loc_of(docs[0].Mark()),
+    if (docs.empty() || root.IsNull()) {
+      diag_.error({}, "the config is empty");
+      return std::nullopt;
+    }
+    if (!root.IsMap()) {
+      diag_.error(loc_of(root.Mark()),
                   "expected a mapping (shm:, log:, metrics:, feeds:) at the top level");
       return std::nullopt;
     }
-    return docs[0];
+    return root;
   }
 
   template <class T>

@@ -103,12 +103,14 @@ inline std::uint32_t validate_header(const RingHeader& h, std::size_t file_size,
   if (h.header_size != kHeaderSize || h.slot_size != kSlotSize)
     throw bad("unexpected header/slot size " + std::to_string(h.header_size) + "/" +
               std::to_string(h.slot_size));
-  if (!is_power_of_two(h.capacity) || h.capacity > (1U << 24))
-    throw bad("capacity " + std::to_string(h.capacity) + " is not a power of two <= 2^24");
-  if (file_size < ring_file_size(h.capacity))
+  // Read once: the file is shared, and the value checked must be the value used.
+  const std::uint32_t cap = __atomic_load_n(&h.capacity, __ATOMIC_RELAXED);
+  if (!is_power_of_two(cap) || cap > (1U << 24))
+    throw bad("capacity " + std::to_string(cap) + " is not a power of two <= 2^24");
+  if (file_size < ring_file_size(cap))
     throw bad("file is " + std::to_string(file_size) + " bytes, expected " +
-              std::to_string(ring_file_size(h.capacity)) + " (truncated?)");
-  return h.capacity;
+              std::to_string(ring_file_size(cap)) + " (truncated?)");
+  return cap;
 }
 
 }  // namespace detail
@@ -136,11 +138,16 @@ class BarView {
     iterator operator++(int) noexcept { auto t = *this; ++idx_; return t; }
     iterator& operator--() noexcept { --idx_; return *this; }
     iterator operator--(int) noexcept { auto t = *this; --idx_; return t; }
+    // Unsigned (modular) arithmetic, like the absolute index itself: a signed sum overflows
+    // (UB) for an index past 2^63, which a corrupt or hostile closed_count can produce.
     iterator& operator+=(difference_type n) noexcept {
-      idx_ = static_cast<std::uint64_t>(static_cast<difference_type>(idx_) + n);
+      idx_ += static_cast<std::uint64_t>(n);
       return *this;
     }
-    iterator& operator-=(difference_type n) noexcept { return *this += -n; }
+    iterator& operator-=(difference_type n) noexcept {
+      idx_ -= static_cast<std::uint64_t>(n);
+      return *this;
+    }
     friend iterator operator+(iterator it, difference_type n) noexcept { return it += n; }
     friend iterator operator-(iterator it, difference_type n) noexcept { return it -= n; }
     friend difference_type operator-(const iterator& a, const iterator& b) noexcept {
