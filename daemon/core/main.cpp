@@ -76,7 +76,9 @@ int run(const std::string& path) {
   } catch (const std::exception& e) {
     spdlog::critical("{}", e.what());
     mdfeed::log::shutdown();
-    std::fprintf(stderr, "mdfeed: %s\n", e.what());
+    // mdfeed::Error messages already start with "mdfeed: ".
+    const char* msg = e.what();
+    std::fprintf(stderr, "%s%s\n", std::strncmp(msg, "mdfeed: ", 8) == 0 ? "" : "mdfeed: ", msg);
     return 1;
   }
   mdfeed::log::shutdown();

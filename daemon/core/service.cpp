@@ -315,9 +315,9 @@ void Service::open_streams() {
                }());
 }
 
-void Service::retire_stream(const StreamKey& key) {
+bool Service::retire_stream(const StreamKey& key) {
   auto it = streams_.find(key);
-  if (it == streams_.end()) return;
+  if (it == streams_.end()) return false;
   Stream& s = *it->second;
   s.feed.detach(s);
   s.ring.set_state(WriterState::kRetired);
@@ -326,6 +326,19 @@ void Service::retire_stream(const StreamKey& key) {
   spdlog::info("stream {}:{}:{} removed; ring left readable, marked retired", key.feed, key.symbol, key.interval);
   retired_.push_back(std::move(it->second));
   streams_.erase(it);
+  return true;
+}
+
+// Rewrites fc.symbols/intervals to the streams of that feed that are open now, in order.
+void Service::running_streams(FeedConfig& fc) const {
+  std::vector<std::string> syms, ivls;
+  for (const auto& [k, s] : streams_) {
+    if (k.feed != fc.name) continue;
+    if (std::find(syms.begin(), syms.end(), k.symbol) == syms.end()) syms.push_back(k.symbol);
+    if (std::find(ivls.begin(), ivls.end(), k.interval) == ivls.end()) ivls.push_back(k.interval);
+  }
+  fc.symbols = std::move(syms);
+  fc.intervals = std::move(ivls);
 }
 
 void Service::request_stop() noexcept {
@@ -554,7 +567,9 @@ void Service::reload() {
   const ConfigDiff d = diff(cfg_, *lr.config);
   for (const auto& k : d.restart_needed) spdlog::warn("reload: {} changed; takes effect after a restart", k);
   if (lr.config->log_level != cfg_.log_level) log::set_level(lr.config->log_level);
-  for (const auto& k : d.removed) retire_stream(k);
+  std::size_t added = 0;
+  std::size_t removed = 0;
+  for (const auto& k : d.removed) if (retire_stream(k)) ++removed;
   for (const auto& k : d.added) {
     Feed* f = nullptr;
     for (auto& fp : feeds_)
@@ -563,22 +578,38 @@ void Service::reload() {
       spdlog::warn("reload: new feed {} needs a restart", k.feed);
       continue;
     }
+    if (streams_.count(k) != 0) continue;  // already running
     try {
       add_stream(*f, k.symbol, k.interval);
+      ++added;
       spdlog::info("stream {}:{}:{} added", k.feed, k.symbol, k.interval);
     } catch (const std::exception& e) {
       spdlog::error("reload: cannot add {}:{}:{}: {}", k.feed, k.symbol, k.interval, e.what());
     }
   }
-  // Keep values that need a restart; take the rest (log level, symbols, intervals).
+  // cfg_ describes what runs: live-reloadable values from the new file, restart-only values
+  // from the old one, and the streams that are actually open (a failed add is retried by the
+  // next SIGHUP because it is still missing from cfg_).
   cfg_.log_level = lr.config->log_level;
+  for (auto& fc : cfg_.feeds) {
+    for (const auto& nf : lr.config->feeds) {
+      if (nf.name != fc.name) continue;
+      fc.backfill_bars = nf.backfill_bars;
+      fc.stale_after_s = nf.stale_after_s;
+      fc.close_grace_s = nf.close_grace_s;
+    }
+    running_streams(fc);
+  }
   for (auto& f : feeds_)
-    for (const auto& nf : lr.config->feeds)
-      if (nf.name == f->cfg.name) {
-        f->cfg.symbols = nf.symbols;
-        f->cfg.intervals = nf.intervals;
+    for (const auto& fc : cfg_.feeds)
+      if (fc.name == f->cfg.name) {
+        f->cfg.symbols = fc.symbols;
+        f->cfg.intervals = fc.intervals;
+        f->cfg.backfill_bars = fc.backfill_bars;
+        f->cfg.stale_after_s = fc.stale_after_s;
+        f->cfg.close_grace_s = fc.close_grace_s;
       }
-  spdlog::info("reload done: {} added, {} removed; {}", d.added.size(), d.removed.size(), summary_line());
+  spdlog::info("reload done: {} added, {} removed; {}", added, removed, summary_line());
 }
 
 void Service::on_cron(lws_sorted_usec_list_t* sul) {

@@ -125,7 +125,8 @@ class Service {
   void create_context();
   void open_streams();
   Stream& add_stream(Feed& f, const std::string& symbol, const std::string& interval);
-  void retire_stream(const StreamKey& key);
+  bool retire_stream(const StreamKey& key);
+  void running_streams(FeedConfig& fc) const;
   void cron();
   void heartbeat_rings();
   void log_summary(std::int64_t mono_ms);

@@ -16,6 +16,7 @@ import time
 import numpy as np
 
 from . import layout as L
+from . import names as N
 from .errors import Error, IncompatibleLayout, Lapped, NotFound
 
 # A live writer holds a slot odd for tens of nanoseconds; a bounded spin also survives a writer
@@ -163,7 +164,9 @@ class Ring:
     def snapshot(self, n: int, include_forming: bool) -> np.ndarray:
         """A validated, read-only copy of the last n closed bars plus, optionally, the forming
         bar right after them. The forming bar is read between two equal reads of the closed
-        count, so it joins the closed bars (no gap, no repeat) whatever the writer does."""
+        count, and is left out unless it opens exactly where the last closed bar ends: while the
+        daemon fills a gap over REST the stream's forming bar is already ahead of the hole, and
+        the result must have no gap and no repeat."""
         for _ in range(_LAP_RETRIES):
             closed = self.closed_count()
             forming = None
@@ -179,6 +182,10 @@ class Ring:
             if not self._window_intact(first, k):
                 self.retries += 1
                 continue
+            if forming is not None and k > 0:
+                want = N.next_open_ms(self.interval, int(bars["open_time_ms"][-1]))
+                if int(forming[0]["open_time_ms"][0]) != want:
+                    forming = None  # ahead of a gap still being filled: not adjacent yet
             if forming is not None:
                 bars = L.concat_bars((bars, forming[0]))
             bars.flags.writeable = False

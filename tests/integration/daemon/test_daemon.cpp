@@ -465,4 +465,11 @@ TEST_CASE("SIGHUP reload: streams added and retired, unchanged ones uninterrupte
   const RingCheck sol = check_ring(d.shm(), "SOLUSDT", "1m");
   CHECK(sol.mismatches == 0);
   CHECK(sol.gaps == 0);
+
+  // A second SIGHUP with the same file changes nothing (the running config tracks the reload).
+  ::kill(d.pid(), SIGHUP);
+  REQUIRE(wait_until([&] { return d.log().find("reload done: 0 added, 0 removed") != std::string::npos; }, 10s));
+  Ring sol_ring = Ring::open("binance", "SOLUSDT", "1m", d.shm());
+  CHECK(sol_ring.writer_alive());
+  CHECK(sol_ring.writer_state() == WriterState::kLive);
 }
