@@ -112,7 +112,15 @@ class Follow:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", mdfeed.StaleWarning)
                 bars = mdfeed.get_bars(self.symbol, COUNT, self.interval, shm_dir=self.shm)
-        self.record(bars.copy())
+        # get_bars returns a zero-copy view: in this 64-slot ring a writer catching up after a
+        # restart can lap it between get_bars' validation and our copy, exactly as the contract
+        # says. So what we judge comes from a view we check AFTER copying (the C++ pattern).
+        view = self.ring.latest(COUNT)
+        snapshot = view.bars.copy()
+        if view.valid():
+            self.record(snapshot)
+        else:
+            self.t["lapped"] += 1
         if loop % PRICE_EVERY == 0:
             self.cross_check_price()
         if len(bars):
@@ -185,7 +193,7 @@ def main():
     signal.signal(signal.SIGINT, on_term)
 
     totals = dict(loops=0, bars_read=0, price_reads=0, torn=0, gaps=0, violations=0,
-                  stale_raised=0, reads_while_dead=0, replaced=0, errors=0, forming_gap=0)
+                  stale_raised=0, reads_while_dead=0, replaced=0, errors=0, forming_gap=0, lapped=0)
     rings = [Follow(spec, a.shm, totals) for spec in a.ring]
     emit("ready")
     end = time.monotonic() + a.max_seconds

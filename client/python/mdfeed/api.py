@@ -75,8 +75,12 @@ def get_price(symbol: str, count: int = 20, frequency: str = "1m", feed: str = "
     ValueError), IncompatibleLayout, Stale, SpliceError (fallback cannot join the ring).
     Fewer than `count` rows come back only if neither the ring nor the fallback has more.
     """
+    # A DataFrame is a copy, so take the ring's copy-then-validate path: building the frame
+    # from a zero-copy view would copy after the check, and a writer lapping the ring in
+    # between could hand pandas a torn bar.
     return bars_to_frame(
-        _collect(symbol, count, frequency, feed, include_forming, shm_dir, fallback, strict))
+        _collect(symbol, count, frequency, feed, include_forming, shm_dir, fallback, strict,
+                 validated_copy=True))
 
 
 def open_ring(symbol: str, frequency: str = "1m", feed: str = "binance",
@@ -100,8 +104,10 @@ def bars_to_frame(bars: np.ndarray) -> pd.DataFrame:
 # --- one call ---------------------------------------------------------------------------------
 
 
-def _collect(symbol, count, frequency, feed, include_forming, shm_dir, fallback, strict):
-    """The bars of one get_bars/get_price call; see get_price for the semantics."""
+def _collect(symbol, count, frequency, feed, include_forming, shm_dir, fallback, strict,
+             validated_copy=False):
+    """The bars of one get_bars/get_price call; see get_price for the semantics.
+    validated_copy: return a copy validated after it was taken instead of a zero-copy view."""
     feed, symbol, frequency = _checked_names(feed, symbol, frequency)
     count = _check_count(count)
     if fallback is not None and not callable(fallback):
@@ -115,8 +121,8 @@ def _collect(symbol, count, frequency, feed, include_forming, shm_dir, fallback,
                            f"history instead)")
         return _from_fallback_only(fallback, symbol, count, frequency, include_forming)
     _check_alive(ring, strict)
-    if include_forming:
-        bars = ring.snapshot(count, include_forming=True)
+    if include_forming or validated_copy:
+        bars = ring.snapshot(count, include_forming=include_forming)
         closed = _closed_count(bars)
     else:
         bars = ring.latest(count).bars
