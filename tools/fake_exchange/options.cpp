@@ -117,6 +117,9 @@ const std::vector<OptionSpec>& specs() {
       {"--flood", nullptr,
        "send kline updates whenever writeable; k.L carries a per-connection sequence",
        [](Options& o, auto, auto) { o.flood = true; }},
+      {"--latency-probe", nullptr,
+       "forming klines carry n=c=h=sequence and v=q=CLOCK_MONOTONIC send ns (bench/e2e)",
+       [](Options& o, auto, auto) { o.latency_probe = true; }},
       {"--replay", "FILE",
        "replay a capture (fixtures format) to every client as-is, looping\n"
        "                           (--start-ms then defaults to the capture's start)",

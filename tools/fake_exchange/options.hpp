@@ -42,6 +42,7 @@ struct Options {
 
   // Modes
   bool flood = false;
+  bool latency_probe = false;  // forming klines carry seq + CLOCK_MONOTONIC send ns (probe.hpp)
   std::string replay_file;
   double replay_speed = 1.0;
   std::vector<std::string> faults;  // commands applied at start, in order

@@ -5,6 +5,7 @@
 
 #include "fake_exchange/control.hpp"
 #include "fake_exchange/market.hpp"
+#include "fake_exchange/probe.hpp"
 #include "fake_exchange/server_impl.hpp"
 #include "fake_exchange/wire.hpp"
 
@@ -315,8 +316,13 @@ bool Server::next_kline(Connection& c, std::int64_t sim_now_ms) {
     BarUnits bar = closed ? truth_units(key.symbol, key.interval, e.open_ms)
                           : forming_units(key.symbol, key.interval, e.open_ms, sim_now_ms);
     if (opts_.flood) bar.last_trade_id = static_cast<std::int64_t>(++c.flood_seq);
-    c.out = c.combined ? kline_message(key.symbol, key.interval, sim_now_ms, bar, closed)
-                       : kline_event(key.symbol, key.interval, sim_now_ms, bar, closed);
+    if (opts_.latency_probe && !closed)  // stamped here, right before write_frame() sends it
+      c.out = probe_kline_message(key.symbol, key.interval, sim_now_ms, e.open_ms,
+                                  opts_.flood ? c.flood_seq : ++c.flood_seq, probe_now_ns(),
+                                  c.combined);
+    else
+      c.out = c.combined ? kline_message(key.symbol, key.interval, sim_now_ms, bar, closed)
+                         : kline_event(key.symbol, key.interval, sim_now_ms, bar, closed);
     c.out_is_kline = true;
     if (fragment_ && c.out.size() >= kFragmentsPerMessage)
       c.frag_size = (c.out.size() + kFragmentsPerMessage - 1) / kFragmentsPerMessage;
