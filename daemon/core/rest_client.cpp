@@ -126,6 +126,9 @@ void RestClient::finish(Call* c, RestResponse&& r) {
     calls_.erase(it);
   }
   if (cb) cb(std::move(r));
+  // A finished request frees a slot: start the next one now rather than on the next cron tick
+  // (the tick alone capped a 3000-stream backfill at ~40 requests/s, below the weight budget).
+  pump(net::mono_ms());
 }
 
 namespace {
