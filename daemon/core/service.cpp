@@ -215,6 +215,17 @@ Service::Service(Config cfg, ServiceOptions opt) : cfg_(std::move(cfg)), opt_(st
     if (!f.ca_file.empty() &&
         std::find(extra_ca_files_.begin(), extra_ca_files_.end(), f.ca_file) == extra_ca_files_.end())
       extra_ca_files_.push_back(f.ca_file);
+  try {
+    init();
+  } catch (...) {
+    // The destructor does not run for a constructor that throws: release lws and OpenSSL
+    // state here, so a start-up error (missing shm dir, full /dev/shm) exits cleanly.
+    teardown();
+    throw;
+  }
+}
+
+void Service::init() {
   create_context();
   open_streams();
   std::uint32_t sessions = 0;
@@ -228,11 +239,15 @@ Service::Service(Config cfg, ServiceOptions opt) : cfg_(std::move(cfg)), opt_(st
   start_metrics();
 }
 
-Service::~Service() {
+Service::~Service() { teardown(); }
+
+void Service::teardown() noexcept {
+  status_.reset();
   feeds_.clear();  // sessions and REST calls first: their callbacks point at streams
   streams_.clear();
   retired_.clear();
   if (ctx_ != nullptr) lws_context_destroy(ctx_);
+  ctx_ = nullptr;
   g_service = nullptr;
 }
 

@@ -122,6 +122,8 @@ class Service {
  private:
   friend class Feed;
   static void on_cron(lws_sorted_usec_list_t* sul);
+  void init();
+  void teardown() noexcept;
   void create_context();
   void open_streams();
   Stream& add_stream(Feed& f, const std::string& symbol, const std::string& interval);
