@@ -329,3 +329,19 @@ def median(xs):
         return None
     m = len(xs) // 2
     return xs[m] if len(xs) % 2 else (xs[m - 1] + xs[m]) / 2
+
+
+def standard_args(p, min_seconds: float):
+    """The options every bench driver shares; returns (args, out dir, binaries, certs dir)."""
+    p.add_argument("--build", type=Path, required=True)
+    p.add_argument("--out", type=Path, default=None)
+    p.add_argument("--runs", type=int, default=3)
+    p.add_argument("--seconds", type=float, default=6.0)
+    p.add_argument("--certs", type=Path, default=None)
+    a = p.parse_args()
+    a.build = a.build.resolve()
+    a.runs = max(1, min(a.runs, 10))
+    a.seconds = max(min_seconds, min(a.seconds, 60.0))
+    out = (a.out or (a.build / "bench-out")).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    return a, out, binaries(a.build), make_certs((a.certs or (a.build / "bench-certs")).resolve())

@@ -119,20 +119,8 @@ def one_run(bins, certs: Path, out: Path, run: int, a) -> dict:
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--build", type=Path, required=True)
-    p.add_argument("--out", type=Path, default=None)
-    p.add_argument("--runs", type=int, default=3)
-    p.add_argument("--seconds", type=float, default=6.0)
     p.add_argument("--update-ms", type=int, default=2)
-    p.add_argument("--certs", type=Path, default=None)
-    a = p.parse_args()
-    a.build = a.build.resolve()
-    a.runs = max(1, min(a.runs, 10))
-    a.seconds = max(2.0, min(a.seconds, 60.0))
-    out = (a.out or (a.build / "bench-out")).resolve()
-    out.mkdir(parents=True, exist_ok=True)
-    bins = bl.binaries(a.build)
-    certs = bl.make_certs((a.certs or (a.build / "bench-certs")).resolve())
+    a, out, bins, certs = bl.standard_args(p, min_seconds=2.0)
 
     runs = []
     for r in range(a.runs):
