@@ -17,11 +17,12 @@
 #include <cstring>
 #include <string_view>
 
-#include "binance/json_util.hpp"
+#include "venue/json_util.hpp"
 
 namespace mdfeed::binance {
 namespace {
 
+namespace json = venue::json;
 namespace od = json::od;
 using json::error_code;
 using json::get_decimal;

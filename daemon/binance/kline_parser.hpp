@@ -5,13 +5,10 @@
 #include <cstddef>
 #include <memory>
 
-#include "adapter/types.hpp"
+#include "binance/messages.hpp"
 
 namespace mdfeed::binance {
 
-using adapter::ControlReply;
-using adapter::KlineMsg;
-using adapter::MsgKind;
 
 // One per connection (not thread-safe). Holds one simdjson On-Demand parser whose buffers grow
 // geometrically up to max_bytes and are then reused; a larger message is an error and never
@@ -31,7 +28,7 @@ class KlineParser {
   KlineParser(const KlineParser&) = delete;
   KlineParser& operator=(const KlineParser&) = delete;
 
-  // capacity >= len + adapter::kParsePadding: the caller guarantees the padding bytes exist.
+  // capacity >= len + venue::kParsePadding (64): the caller guarantees the padding bytes exist.
   // On kKline every kline field has been checked for presence and type. On kNotKline from the
   // byte-scan skip, out.stream names the stream. On kError, last_error() says why, the other
   // fields of out are unspecified, and the parser is ready for the next message.

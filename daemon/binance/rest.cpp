@@ -6,11 +6,12 @@
 #include <cstdio>
 #include <cstring>
 
-#include "binance/json_util.hpp"
+#include "venue/json_util.hpp"
 
 namespace mdfeed::binance {
 namespace {
 
+namespace json = venue::json;
 namespace od = json::od;
 using json::error_code;
 using json::get_decimal;
@@ -110,10 +111,9 @@ RestResult parse_api_error(od::document& doc) {
 
 }  // namespace
 
-std::string klines_target(std::string_view symbol, std::string_view interval,
+std::string klines_target(std::string_view path, std::string_view symbol, std::string_view interval,
                           std::int64_t start_ms, std::optional<std::int64_t> end_ms, int limit) {
-  limit = std::clamp(limit, 1, kSpotLimits.max_klines_per_request);
-  std::string t(kKlinesPath);
+  std::string t(path);
   t += "?symbol=";
   for (char c : symbol) t += (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c;
   t += "&interval=";
@@ -130,28 +130,13 @@ std::string klines_target(std::string_view symbol, std::string_view interval,
 }
 
 struct RestParser::Impl {
-  od::parser parser;
-  std::size_t max_bytes;
-  std::unique_ptr<char[]> buf;
-  std::size_t buf_cap = 0;
+  json::PaddedParser padded;
 
-  explicit Impl(std::size_t max) : parser(max), max_bytes(max) {}
+  explicit Impl(std::size_t max) : padded(max) {}
 
-  // Copies the body into the padded buffer (grown geometrically, bounded by max_bytes) and starts
-  // iterating it. REST bodies arrive in ordinary strings without simdjson's padding.
   RestResult iterate(std::string_view body, od::document& doc) {
-    if (body.empty()) return error_result("empty body");
-    if (body.size() > max_bytes)
-      return error_result("body of %zu bytes exceeds the %zu byte limit", body.size(), max_bytes);
-    const std::size_t need = body.size() + simdjson::SIMDJSON_PADDING;
-    if (buf_cap < need) {
-      buf_cap = std::max(need, 2 * buf_cap);
-      buf = std::make_unique<char[]>(buf_cap);
-    }
-    std::memcpy(buf.get(), body.data(), body.size());
-    std::memset(buf.get() + body.size(), 0, simdjson::SIMDJSON_PADDING);
-    if (error_code e = parser.iterate(buf.get(), body.size(), buf_cap).get(doc))
-      return json_error("body", 0, e);
+    std::string why = padded.iterate(body, doc);
+    if (!why.empty()) return RestResult{RestStatus::kError, 0, std::move(why)};
     return {};
   }
 

@@ -11,20 +11,18 @@
 
 #include <mdfeed/layout.hpp>
 
-#include "adapter/types.hpp"
-#include "binance/venue.hpp"
+#include "binance/messages.hpp"
 
 namespace mdfeed::binance {
 
-using adapter::RestResult;
-using adapter::RestStatus;
 
 // Binance's code for an unknown symbol ({"code":-1121,"msg":"Invalid symbol."}).
 inline constexpr std::int64_t kInvalidSymbolCode = -1121;
 
-// "/api/v3/klines?symbol=BTCUSDT&interval=1m&startTime=..[&endTime=..]&limit=1000".
-// The symbol is upper-cased (REST wants it so); limit is clamped to 1..max_klines_per_request.
-[[nodiscard]] std::string klines_target(std::string_view symbol, std::string_view interval,
+// path + "?symbol=BTCUSDT&interval=1m&startTime=..[&endTime=..]&limit=1000" (path:
+// "/api/v3/klines" spot, "/fapi/v1/klines" USD-M). The symbol is upper-cased (REST wants it so);
+// the caller keeps limit within the venue's page size.
+[[nodiscard]] std::string klines_target(std::string_view path, std::string_view symbol, std::string_view interval,
                                         std::int64_t start_ms, std::optional<std::int64_t> end_ms,
                                         int limit);
 

@@ -8,14 +8,15 @@
 #include <string>
 
 #include "binance/kline_parser.hpp"
+#include "venue/types.hpp"
 #include "fuzz_check.hpp"
 
 namespace {
 
 using mdfeed::Bar;
-using mdfeed::adapter::kParsePadding;
-using mdfeed::adapter::KlineMsg;
-using mdfeed::adapter::MsgKind;
+using mdfeed::venue::kParsePadding;
+using mdfeed::binance::KlineMsg;
+using mdfeed::binance::MsgKind;
 
 // What one parse produced, copied out of the views before the next parse invalidates them.
 struct Outcome {

@@ -8,11 +8,11 @@
 #include "fuzz_check.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  using mdfeed::adapter::RestStatus;
+  using mdfeed::binance::RestStatus;
   const std::string_view body(reinterpret_cast<const char*>(data), size);
 
   std::vector<mdfeed::Bar> bars(3);  // stale content: parse_klines must clear it
-  const mdfeed::adapter::RestResult r = mdfeed::binance::parse_klines_response(body, bars);
+  const mdfeed::binance::RestResult r = mdfeed::binance::parse_klines_response(body, bars);
   switch (r.status) {
     case RestStatus::kOk:
       MDFEED_FUZZ_CHECK(r.message.empty());

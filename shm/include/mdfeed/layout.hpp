@@ -63,6 +63,9 @@ inline constexpr std::size_t kIntervalNameLen = 16;
 // Bar flag bits.
 inline constexpr std::uint32_t kBarClosed = 1u << 0;      // final (x:true or closed by REST)
 inline constexpr std::uint32_t kBarBackfilled = 1u << 1;  // came from REST, not the stream
+// The venue does not count trades (OKX, Bybit): `trades` is unknown, not zero. Doubles a venue
+// does not send (taker-buy volumes there) are NaN.
+inline constexpr std::uint32_t kBarNoTrades = 1u << 2;
 
 enum class WriterState : std::uint32_t {
   kInit = 0,     // file created, no writer running yet
@@ -89,6 +92,7 @@ struct Bar {
 
   [[nodiscard]] bool closed() const noexcept { return (flags & kBarClosed) != 0; }
   [[nodiscard]] bool backfilled() const noexcept { return (flags & kBarBackfilled) != 0; }
+  [[nodiscard]] bool trades_known() const noexcept { return (flags & kBarNoTrades) == 0; }
 };
 
 struct alignas(kCacheLine) Slot {

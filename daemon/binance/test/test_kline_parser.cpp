@@ -18,7 +18,7 @@
 namespace {
 
 using mdfeed::Bar;
-using mdfeed::adapter::kParsePadding;
+using mdfeed::venue::kParsePadding;
 using mdfeed::binance::KlineMsg;
 using mdfeed::binance::KlineParser;
 using mdfeed::binance::MsgKind;

@@ -10,7 +10,8 @@
 #include <string_view>
 #include <vector>
 
-#include "adapter/types.hpp"
+#include "binance/messages.hpp"
+#include "venue/types.hpp"
 
 namespace mdfeed::testing {
 
@@ -27,7 +28,7 @@ struct Capture {
   [[nodiscard]] const char* data(std::size_t i) const noexcept { return arena.data() + msgs[i].offset; }
   [[nodiscard]] std::size_t len(std::size_t i) const noexcept { return msgs[i].len; }
   [[nodiscard]] std::size_t capacity(std::size_t i) const noexcept {
-    return msgs[i].len + adapter::kParsePadding;
+    return msgs[i].len + venue::kParsePadding;
   }
   [[nodiscard]] std::string_view text(std::size_t i) const noexcept { return {data(i), len(i)}; }
 };
@@ -52,7 +53,7 @@ inline Capture load_capture(const std::string& path) {
     const std::string_view payload = std::string_view(line).substr(sep + 2);
     c.msgs.push_back({c.arena.size(), payload.size()});
     c.arena.insert(c.arena.end(), payload.begin(), payload.end());
-    c.arena.insert(c.arena.end(), adapter::kParsePadding, '\0');
+    c.arena.insert(c.arena.end(), venue::kParsePadding, '\0');
   }
   return c;
 }

@@ -149,11 +149,10 @@ TEST_CASE("server time", "[binance][rest]") {
 
 TEST_CASE("request targets", "[binance][rest]") {
   using mdfeed::binance::klines_target;
-  CHECK(klines_target("BTCUSDT", "1m", 1633998360000, 1633998539999, 1000) ==
+  CHECK(klines_target("/api/v3/klines", "BTCUSDT", "1m", 1633998360000, 1633998539999, 1000) ==
         "/api/v3/klines?symbol=BTCUSDT&interval=1m&startTime=1633998360000&endTime=1633998539999&limit=1000");
-  CHECK(klines_target("btcusdt", "1M", 0, std::nullopt, 500) ==
+  CHECK(klines_target("/api/v3/klines", "btcusdt", "1M", 0, std::nullopt, 500) ==
         "/api/v3/klines?symbol=BTCUSDT&interval=1M&startTime=0&limit=500");
-  CHECK(klines_target("ETHUSDT", "1h", 5, std::nullopt, 5000).find("&limit=1000") != std::string::npos);
-  CHECK(klines_target("ETHUSDT", "1h", 5, std::nullopt, 0).find("&limit=1") != std::string::npos);
-  CHECK(mdfeed::binance::kServerTimeTarget == "/api/v3/time");
+  CHECK(klines_target("/fapi/v1/klines", "ETHUSDT", "1h", 5, 6, 1500) ==
+        "/fapi/v1/klines?symbol=ETHUSDT&interval=1h&startTime=5&endTime=6&limit=1500");
 }

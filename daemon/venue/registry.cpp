@@ -1,0 +1,27 @@
+// The venue registry: one line per venue. Config validation (exchange:, intervals:) and the
+// daemon both look venues up here, and nowhere else.
+#include <iterator>
+
+#include "venue/venue.hpp"
+
+#include "binance/spec.hpp"
+
+namespace mdfeed::venue {
+namespace {
+
+const Spec* const kRegistry[] = {
+    &binance::kSpotSpec,
+    &binance::kUsdmSpec,
+};
+
+}  // namespace
+
+const Spec* find(std::string_view name) noexcept {
+  for (const Spec* s : kRegistry)
+    if (s->name == name) return s;
+  return nullptr;
+}
+
+SpecList all() noexcept { return {kRegistry, std::size(kRegistry)}; }
+
+}  // namespace mdfeed::venue
