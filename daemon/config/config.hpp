@@ -12,23 +12,25 @@
 
 namespace mdfeed {
 
-// One feed: one exchange adapter, one namespace of rings. The defaults here are the defaults of
-// the config file (the key table in config_keys.cpp points at these members).
+// One feed: one venue, one namespace of rings. The defaults here are the defaults of the config
+// file (the key table in config_keys.cpp points at these members), except where the venue has its
+// own (URLs, connection and REST limits: config_detail::venue_defaults).
 struct FeedConfig {
   std::string name;      // ring namespace, valid_feed_name()
-  std::string exchange;  // adapter, one of known_exchanges()
-  std::string ws_url;    // wss:// only, no trailing '/'
-  std::string rest_url;  // https:// only, no trailing '/'
+  std::string exchange;  // a venue of the registry (daemon/venue/registry.cpp)
+  std::string ws_url;    // wss:// only, no trailing '/'; default: the venue's production URL
+  std::string rest_url;  // https:// only, no trailing '/'; default: the venue's production URL
   std::string ca_file;  // extra CA bundle; absolute (relative paths resolve against the file's dir)
   std::vector<std::string> symbols;    // upper case, unique
-  std::vector<std::string> intervals;  // names from kIntervals, unique
+  std::vector<std::string> intervals;  // canonical names (kIntervals) the venue serves, unique
   std::uint32_t backfill_bars = 1000;  // closed bars fetched at start, < shm capacity
   double stale_after_s = 10;           // no kline data this long on a connection: reconnect
   double close_grace_s = 15;           // closing update this late (exchange time): fetch over REST
 
-  // Advanced: venue limits and connection tuning (documented in config/mdfeed.yaml).
+  // Advanced: venue limits and connection tuning (documented in config/mdfeed.yaml). The
+  // values below are Binance spot's; an unwritten key takes the feed's venue's.
   std::uint32_t max_streams_per_conn = 1024;   // Binance allows 1024 per connection
-  double rotate_after_s = 23 * 3600;           // make-before-break ahead of Binance's 24 h cut
+  double rotate_after_s = 23 * 3600;           // make-before-break ahead of the venue's cut; 0 never
   std::uint32_t max_message_bytes = 1u << 20;  // larger frames: close with 1009
   double ping_interval_s = 20;             // lws secs_since_valid_ping (whole seconds, rounded up)
   double pong_timeout_s = 40;              // lws secs_since_valid_hangup; >= ping_interval_s + 1
@@ -81,9 +83,6 @@ using Environ = std::function<std::optional<std::string>(std::string_view name)>
 // its directory when it contains a '/'.
 [[nodiscard]] LoadResult load_config_string(std::string_view yaml, std::string_view name,
                                             const Environ& env = process_environ());
-
-// Adapter names the loader accepts for `exchange`.
-[[nodiscard]] const std::vector<std::string>& known_exchanges();
 
 struct StreamKey {
   std::string feed, symbol, interval;

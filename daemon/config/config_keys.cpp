@@ -12,14 +12,9 @@
 #include <cstring>
 
 #include "mdfeed/names.hpp"
+#include "venue/venue.hpp"
 
 namespace mdfeed {
-
-const std::vector<std::string>& known_exchanges() {
-  // One line per adapter folder in daemon/; keep in step with the adapter registry.
-  static const std::vector<std::string> names = {"binance"};
-  return names;
-}
 
 namespace config_detail {
 namespace {
@@ -91,13 +86,10 @@ std::string rule_feed_name(std::string& v, const RuleContext&) {
   return quoted(v) + " is not a valid feed name (allowed: [a-z0-9_-], 1 to 31 characters)";
 }
 
+// The venue registry (daemon/venue/registry.cpp) is the only list of exchanges.
 std::string rule_exchange(std::string& v, const RuleContext&) {
-  std::string known;
-  for (const auto& e : known_exchanges()) {
-    if (v == e) return {};
-    known += known.empty() ? e : " " + e;
-  }
-  return quoted(v) + " is not a known exchange (known: " + known + ")";
+  if (venue::find(v) != nullptr) return {};
+  return quoted(v) + " is not a known exchange (known: " + venue::name_list() + ")";
 }
 
 // Base URL rule shared by ws_url and rest_url. TLS is not optional: there is no plain scheme.
@@ -153,9 +145,50 @@ std::string rule_symbol(std::string& v, const RuleContext&) {
   return quoted(v) + " is not a valid symbol (allowed: [A-Z0-9_-], 1 to 31 characters)";
 }
 
+// Canonical names here; whether the feed's venue serves it is venue_serves_intervals().
 std::string rule_interval(std::string& v, const RuleContext&) {
   if (interval_ms(v)) return {};
-  return quoted(v) + " is not an interval the exchange offers (valid: " + interval_list() + ")";
+  return quoted(v) + " is not an mdfeed interval (valid: " + interval_list() + ")";
+}
+
+std::string venue_serves_intervals(const FeedConfig& f, const Config&) {
+  const venue::Spec* v = venue::find(f.exchange);
+  if (v == nullptr) return {};  // rule_exchange said so
+  for (const auto& i : f.intervals)
+    if (interval_ms(i) && !v->venue_interval(i))
+      return quoted(i) + " is not an interval " + std::string(v->name) + " offers (valid: " +
+             v->interval_list() + ")";
+  return {};
+}
+
+// The venue's own limits bound the keys that default to them (venue_defaults()).
+std::string within_venue_limits(const FeedConfig& f, const Config&) {
+  const venue::Spec* v = venue::find(f.exchange);
+  if (v == nullptr) return {};
+  const auto& l = v->limits;
+  if (f.max_streams_per_conn > l.max_streams_per_connection)
+    return "max_streams_per_conn (" + std::to_string(f.max_streams_per_conn) + ") exceeds " +
+           std::string(v->name) + "'s " + std::to_string(l.max_streams_per_connection) +
+           " streams per connection";
+  return {};
+}
+
+std::string control_within_venue(const FeedConfig& f, const Config&) {
+  const venue::Spec* v = venue::find(f.exchange);
+  if (v == nullptr || f.max_control_msgs_per_s <= v->limits.max_control_msgs_per_s) return {};
+  return "max_control_msgs_per_s (" + std::to_string(f.max_control_msgs_per_s) + ") exceeds " +
+         std::string(v->name) + "'s limit of " + std::to_string(v->limits.max_control_msgs_per_s) +
+         " incoming messages per second";
+}
+
+std::string rotate_before_cut(const FeedConfig& f, const Config&) {
+  const venue::Spec* v = venue::find(f.exchange);
+  if (v == nullptr || v->limits.connection_lifetime_ms == 0 || f.rotate_after_s <= 0) return {};
+  const double cut_s = static_cast<double>(v->limits.connection_lifetime_ms) / 1000.0;
+  if (f.rotate_after_s <= cut_s - 60) return {};
+  return "rotate_after_s (" + format_number(f.rotate_after_s) + ") must be at least a minute short of " +
+         std::string(v->name) + "'s " + format_number(cut_s) +
+         " s connection lifetime, so the replacement is up before the cut";
 }
 
 std::string rule_power_of_two(double v) {
@@ -261,25 +294,28 @@ const std::vector<KeyDef<FeedConfig>>& feed_keys() {
     // path                    member                      need  reload    bounds            str rule        num rule env
     {"name",                   &F::name,                   kReq, kLive,    {},               rule_feed_name, nullptr, ""},
     {"exchange",               &F::exchange,               kReq, kRestart, {},               rule_exchange,  nullptr, ""},
-    {"ws_url",                 &F::ws_url,                 kReq, kRestart, {},               rule_wss_url,   nullptr, ""},
-    {"rest_url",               &F::rest_url,               kReq, kRestart, {},               rule_https_url, nullptr, ""},
+    // Optional: the venue's production endpoints (venue_defaults()).
+    {"ws_url",                 &F::ws_url,                 kOpt, kRestart, {},               rule_wss_url,   nullptr, ""},
+    {"rest_url",               &F::rest_url,               kOpt, kRestart, {},               rule_https_url, nullptr, ""},
     {"ca_file",                &F::ca_file,                kOpt, kRestart, {},               rule_ca_file,   nullptr, ""},
     {"symbols",                &F::symbols,                kReq, kLive,    {},               rule_symbol,    nullptr, "MDFEED_SYMBOLS"},
     {"intervals",              &F::intervals,              kReq, kLive,    {},               rule_interval,  nullptr, "MDFEED_INTERVALS"},
     {"backfill_bars",          &F::backfill_bars,          kOpt, kLive,    {0, 1 << 24},     nullptr,        nullptr, ""},
     {"stale_after_s",          &F::stale_after_s,          kOpt, kLive,    {0, kDay, kOpen}, nullptr,        nullptr, ""},
     {"close_grace_s",          &F::close_grace_s,          kOpt, kLive,    {0, kDay},        nullptr,        nullptr, ""},
+    // Unwritten, these four take the venue's values (venue_defaults()); written, the venue's
+    // limits bound them (feed_rules()).
     {"max_streams_per_conn",   &F::max_streams_per_conn,   kOpt, kRestart, {1, 1024},        nullptr,        nullptr, ""},
-    // A minute short of 24 h at most, so the replacement connection is up before the cut.
-    {"rotate_after_s",         &F::rotate_after_s,         kOpt, kRestart, {1, kDay - 60},   nullptr,        nullptr, ""},
+    // 0: never rotate (venues without a connection lifetime).
+    {"rotate_after_s",         &F::rotate_after_s,         kOpt, kRestart, {0, kDay - 60},   nullptr,        nullptr, ""},
     {"max_message_bytes",      &F::max_message_bytes,      kOpt, kRestart, {1024, 1 << 26},  nullptr,        nullptr, ""},
     {"ping_interval_s",        &F::ping_interval_s,        kOpt, kRestart, {1, 3600},        nullptr,        nullptr, ""},
     {"pong_timeout_s",         &F::pong_timeout_s,         kOpt, kRestart, {2, 3600},        nullptr,        nullptr, ""},
     {"reconnect_min_ms",       &F::reconnect_min_ms,       kOpt, kRestart, {1, 600000},      nullptr,        nullptr, ""},
     {"reconnect_max_ms",       &F::reconnect_max_ms,       kOpt, kRestart, {1, 3600000},     nullptr,        nullptr, ""},
     {"rest_weight_per_min",    &F::rest_weight_per_min,    kOpt, kRestart, {1, 1000000},     nullptr,        nullptr, ""},
-    // Binance drops a connection sending more than 5 messages/s (pings and pongs included).
-    {"max_control_msgs_per_s", &F::max_control_msgs_per_s, kOpt, kRestart, {1, 5},           nullptr,        nullptr, ""},
+    // Binance spot drops a connection sending more than 5 messages/s (pings and pongs included).
+    {"max_control_msgs_per_s", &F::max_control_msgs_per_s, kOpt, kRestart, {1, 100},         nullptr,        nullptr, ""},
     {"rest_timeout_s",         &F::rest_timeout_s,         kOpt, kRestart, {0, 300, kOpen},  nullptr,        nullptr, ""},
   };
   return keys;
@@ -290,10 +326,32 @@ const std::vector<FeedRule>& feed_rules() {
     {"backfill_bars",    backfill_fits_ring},
     {"pong_timeout_s",   pong_after_ping},
     {"reconnect_max_ms", backoff_ordered},
+    {"intervals",        venue_serves_intervals},
+    {"max_streams_per_conn", within_venue_limits},
+    {"max_control_msgs_per_s", control_within_venue},
+    {"rotate_after_s",   rotate_before_cut},
   };
   return rules;
 }
 // clang-format on
+
+void venue_defaults(FeedConfig& f, const std::function<bool(std::string_view)>& written) {
+  const venue::Spec* v = venue::find(f.exchange);
+  if (v == nullptr) return;
+  const auto& l = v->limits;
+  if (!written("ws_url")) f.ws_url = std::string(v->default_ws_url);
+  if (!written("rest_url")) f.rest_url = std::string(v->default_rest_url);
+  if (!written("max_streams_per_conn")) f.max_streams_per_conn = l.max_streams_per_connection;
+  if (!written("max_control_msgs_per_s")) f.max_control_msgs_per_s = l.default_control_msgs_per_s;
+  if (!written("rest_weight_per_min"))
+    f.rest_weight_per_min = static_cast<std::uint32_t>(static_cast<std::int64_t>(l.rest_budget) * 60'000 / l.rest_window_ms);
+  // An hour ahead of the venue's cut (Binance: 24 h), or never.
+  if (!written("rotate_after_s"))
+    f.rotate_after_s = l.connection_lifetime_ms > 0 ? static_cast<double>(l.connection_lifetime_ms) / 1000.0 - 3600 : 0;
+  // A venue that pushes slowly (Bybit: up to 60 s apart) is not stale after 10 s of quiet.
+  if (!written("stale_after_s"))
+    f.stale_after_s = std::max(f.stale_after_s, 2.5 * static_cast<double>(l.kline_push_ms) / 1000.0);
+}
 
 }  // namespace config_detail
 }  // namespace mdfeed

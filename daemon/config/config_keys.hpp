@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -72,6 +73,10 @@ struct FeedRule {
   std::string (*check)(const FeedConfig& feed, const Config& cfg);
 };
 [[nodiscard]] const std::vector<FeedRule>& feed_rules();
+
+// Fills the keys a feed did not write from its venue's spec: URLs, connection and REST limits.
+// Runs before feed_rules(), which then bound written values by the same limits.
+void venue_defaults(FeedConfig& f, const std::function<bool(std::string_view)>& written);
 
 // The candidate closest to `word` (a likely typo of it), or "" when none is close.
 [[nodiscard]] std::string_view closest(std::string_view word,

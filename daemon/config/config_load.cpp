@@ -600,8 +600,9 @@ class Loader {
       diag_.error(top_.at("feeds"), "feeds: at least one feed is required");
     std::map<std::string, Loc, std::less<>> names;
     for (std::size_t i = 0; i < cfg_.feeds.size(); ++i) {
-      const FeedConfig& f = cfg_.feeds[i];
+      FeedConfig& f = cfg_.feeds[i];
       const Seen& seen = feeds_seen_[i];
+      venue_defaults(f, [&seen](std::string_view key) { return seen.keys.count(key) != 0; });
       if (!f.name.empty()) {
         const auto [first, fresh] = names.emplace(f.name, seen.at("name"));
         if (!fresh)

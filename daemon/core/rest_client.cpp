@@ -5,7 +5,6 @@
 #include <libwebsockets.h>
 
 #include <algorithm>
-#include <charconv>
 #include <cstring>
 
 #include "core/logging.hpp"
@@ -41,8 +40,8 @@ void RestClient::get(std::string target, int weight, Callback cb) {
   queue_.push_back(Pending{std::move(target), weight, std::move(cb)});
 }
 
-int RestClient::weight_used_last_min(std::int64_t mono_ms) {
-  while (!spent_.empty() && spent_.front().first <= mono_ms - 60'000) spent_.pop_front();
+int RestClient::spent_in_window(std::int64_t mono_ms) {
+  while (!spent_.empty() && spent_.front().first <= mono_ms - opt_.window_ms) spent_.pop_front();
   int w = 0;
   for (const auto& s : spent_) w += s.second;
   return w;
@@ -55,9 +54,9 @@ void RestClient::pump(std::int64_t mono_ms) {
       net::close_async(c->wsi);  // CLOSED callback finishes it with the error above
     }
   }
-  const int budget = static_cast<int>(opt_.weight_per_min * opt_.budget_fraction);
+  const int budget = std::max(1, static_cast<int>(opt_.budget * opt_.budget_fraction));
   while (!queue_.empty() && in_flight_ < opt_.max_in_flight && mono_ms >= paused_until_) {
-    if (weight_used_last_min(mono_ms) + queue_.front().weight > budget) {
+    if (spent_in_window(mono_ms) + queue_.front().weight > budget) {
       ++throttled_;
       break;
     }
@@ -113,11 +112,6 @@ void RestClient::finish(Call* c, RestResponse&& r) {
   if (c->wsi != nullptr) lws_set_opaque_user_data(c->wsi, nullptr);
   c->wsi = nullptr;
   --in_flight_;
-  if (r.http_status == 429 || r.http_status == 418) {
-    // The venue bans IPs that ignore this: stop every request of this feed until then.
-    const std::int64_t wait = r.retry_after_ms > 0 ? r.retry_after_ms : 60'000;
-    paused_until_ = std::max(paused_until_, net::mono_ms() + wait);
-  }
   Callback cb = std::move(c->cb);
   const auto it = std::find_if(calls_.begin(), calls_.end(), [c](const auto& p) { return p.get() == c; });
   std::unique_ptr<Call> keep;
@@ -131,16 +125,30 @@ void RestClient::finish(Call* c, RestResponse&& r) {
   pump(net::mono_ms());
 }
 
+void RestClient::pause_until(std::int64_t until_mono_ms) noexcept {
+  paused_until_ = std::max(paused_until_, until_mono_ms);
+}
+
 namespace {
 
-std::int64_t parse_retry_after_ms(lws* wsi) {
-  char buf[32];
-  const int n = lws_hdr_copy(wsi, buf, sizeof buf, WSI_TOKEN_HTTP_RETRY_AFTER);
-  if (n <= 0) return 0;
-  long secs = 0;
-  const auto r = std::from_chars(buf, buf + n, secs);
-  if (r.ec != std::errc() || secs < 0) return 0;
-  return static_cast<std::int64_t>(secs) * 1000;
+std::string header_value(lws* wsi, lws_token_indexes token) {
+  char buf[64];
+  const int n = lws_hdr_copy(wsi, buf, sizeof buf, token);
+  return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string();
+}
+
+// A header lws does not know by name ("X-Bapi-Limit-Reset-Timestamp"); lws keeps such names as
+// received, so try the venue's spelling and lower case.
+std::string custom_header(lws* wsi, const std::string& name) {
+  if (name.empty()) return {};
+  std::string lower = name;
+  for (char& ch : lower) ch = (ch >= 'A' && ch <= 'Z') ? static_cast<char>(ch - 'A' + 'a') : ch;
+  for (const std::string& n : {name + ":", lower + ":"}) {
+    char buf[64];
+    const int len = lws_hdr_custom_copy(wsi, buf, sizeof buf, n.c_str(), static_cast<int>(n.size()));
+    if (len > 0) return std::string(buf, static_cast<std::size_t>(len));
+  }
+  return {};
 }
 
 }  // namespace
@@ -155,7 +163,8 @@ int RestClient::lws_callback(lws* wsi, int reason, void* in, std::size_t len) {
     switch (reason) {
       case LWS_CALLBACK_ESTABLISHED_CLIENT_HTTP:
         c->resp.http_status = static_cast<int>(lws_http_client_http_response(wsi));
-        c->resp.retry_after_ms = parse_retry_after_ms(wsi);
+        c->resp.retry_after = header_value(wsi, WSI_TOKEN_HTTP_RETRY_AFTER);
+        c->resp.reset_header = custom_header(wsi, c->owner->opt_.reset_header);
         return 0;
       case LWS_CALLBACK_RECEIVE_CLIENT_HTTP_READ:
         if (c->resp.body.size() + len > c->owner->opt_.max_body_bytes) {

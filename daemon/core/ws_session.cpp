@@ -6,16 +6,13 @@
 
 #include "core/logging.hpp"
 #include "core/net.hpp"
-#include "core/service.hpp"
 
 namespace mdfeed {
 
+SessionHost::~SessionHost() = default;
+
 namespace {
 
-// Streams in the URL itself are limited so the request line stays well inside lws's header
-// buffer; the rest go out as paced SUBSCRIBE messages.
-constexpr std::size_t kMaxUrlStreamsBytes = 1500;
-constexpr std::size_t kStreamsPerControlMsg = 100;
 constexpr std::int64_t kConnectTimeoutMs = 20'000;
 
 }  // namespace
@@ -32,16 +29,19 @@ struct WsSession::Conn : net::LwsUser {
   std::int64_t started_ms = 0;
   std::int64_t established_ms = 0;
   std::int64_t last_data_ms = 0;
+  std::int64_t last_rx_ms = 0;  // anything at all, for the venue's heartbeat
   std::int64_t last_control_ms = -1'000'000;
+  std::int64_t ping_since_ms = -1;  // an application heartbeat is awaiting its pong since then
+  std::int64_t next_id = 1;         // control request ids on this connection
   std::vector<char> buf;  // reassembly; capacity max_message_bytes + padding
   std::size_t len = 0;
   bool overflow = false;
-  adapter::MessageParser parser;
-  std::deque<std::string> control;  // SUBSCRIBE/UNSUBSCRIBE waiting for their pacing slot
+  std::unique_ptr<venue::WsProtocol> proto;
+  std::deque<std::string> control;  // frames waiting for their pacing slot (heartbeats first)
 };
 
-WsSession::WsSession(Feed& feed, int id) : feed_(feed), id_(id) {
-  const auto& c = feed.cfg;
+WsSession::WsSession(SessionHost& host, int id) : host_(host), id_(id) {
+  const auto& c = host.feed_config();
   // Backoff steps double from reconnect_min_ms to reconnect_max_ms; lws adds the jitter.
   for (std::uint32_t ms = std::max<std::uint32_t>(c.reconnect_min_ms, 1); ; ms *= 2) {
     retry_table_.push_back(std::min(ms, c.reconnect_max_ms));
@@ -97,7 +97,7 @@ void WsSession::add_streams(const std::vector<std::string>& names) {
   if (fresh.empty()) return;
   names_.insert(names_.end(), fresh.begin(), fresh.end());
   for (auto& c : conns_)
-    if (c->established && !c->closing) queue_control(*c, "SUBSCRIBE", fresh);
+    if (c->established && !c->closing) queue_control(*c, true, fresh);
   // Connections still connecting asked for the old set: they subscribe the rest when up.
 }
 
@@ -111,53 +111,44 @@ void WsSession::remove_streams(const std::vector<std::string>& names) {
   }
   if (gone.empty()) return;
   for (auto& c : conns_)
-    if (c->established && !c->closing) queue_control(*c, "UNSUBSCRIBE", gone);
+    if (c->established && !c->closing) queue_control(*c, false, gone);
 }
 
-void WsSession::queue_control(Conn& c, const char* method, const std::vector<std::string>& names) {
-  for (std::size_t i = 0; i < names.size(); i += kStreamsPerControlMsg) {
-    const auto end = std::min(names.size(), i + kStreamsPerControlMsg);
-    std::vector<std::string> chunk(names.begin() + static_cast<std::ptrdiff_t>(i),
-                                   names.begin() + static_cast<std::ptrdiff_t>(end));
-    c.control.push_back(feed_.adapter.subscribe_message(method, next_control_id_++, chunk));
-  }
+void WsSession::queue_control(Conn& c, bool subscribe, const std::vector<std::string>& topics) {
+  for (auto& f : c.proto->control_frames(topics, subscribe, c.next_id)) c.control.push_back(std::move(f));
 }
 
 void WsSession::connect(bool replacement_conn, std::int64_t mono_ms) {
   if (names_.empty() || stopped_) return;
-  if (!feed_.may_connect(mono_ms)) {
+  if (!host_.may_connect(mono_ms)) {
     next_connect_ms_ = mono_ms + 1000;
     return;
   }
+  const auto& cfg = host_.feed_config();
+  const net::Endpoint& ep = host_.ws_endpoint();
   auto c = std::make_unique<Conn>();
   c->owner = this;
   c->replacement = replacement_conn;
   c->started_ms = mono_ms;
-  c->buf.resize(feed_.cfg.max_message_bytes + adapter::kParsePadding);
-  c->parser = feed_.adapter.make_parser(feed_.cfg.max_message_bytes);
+  c->last_rx_ms = mono_ms;
+  c->buf.resize(cfg.max_message_bytes + venue::kParsePadding);
+  c->proto = host_.spec().make_ws(cfg.max_message_bytes);
 
-  // As many streams in the URL as fit; SUBSCRIBE the rest once established.
-  std::vector<std::string> in_url;
-  std::size_t bytes = 0;
-  std::size_t i = 0;
-  for (; i < names_.size(); ++i) {
-    if (bytes + names_[i].size() + 1 > kMaxUrlStreamsBytes) break;
-    bytes += names_[i].size() + 1;
-    in_url.push_back(names_[i]);
-  }
-  if (i < names_.size())
-    queue_control(*c, "SUBSCRIBE", std::vector<std::string>(names_.begin() + static_cast<std::ptrdiff_t>(i), names_.end()));
-  const std::string path = feed_.ws_ep.path_prefix + feed_.adapter.combined_path(in_url);
+  // The venue decides how many topics ride in the URL; the rest are subscribed once up.
+  std::size_t in_url = 0;
+  const std::string path = ep.path_prefix + c->proto->connect_path(names_, in_url);
+  if (in_url < names_.size())
+    queue_control(*c, true, std::vector<std::string>(names_.begin() + static_cast<std::ptrdiff_t>(in_url), names_.end()));
 
   lws_client_connect_info ci{};
-  ci.context = feed_.svc.context();
-  ci.vhost = feed_.vhost;
-  ci.address = feed_.ws_ep.host.c_str();
-  ci.port = feed_.ws_ep.port;
+  ci.context = host_.context();
+  ci.vhost = host_.vhost();
+  ci.address = ep.host.c_str();
+  ci.port = ep.port;
   ci.ssl_connection = LCCSCF_USE_SSL;  // verification always on: no ALLOW_* flag anywhere
   ci.path = path.c_str();
-  ci.host = feed_.ws_ep.host.c_str();
-  ci.origin = feed_.ws_ep.host.c_str();
+  ci.host = ep.host.c_str();
+  ci.origin = ep.host.c_str();
   ci.protocol = nullptr;
   ci.local_protocol_name = "mdfeed-ws";
   ci.retry_and_idle_policy = &retry_;
@@ -166,8 +157,8 @@ void WsSession::connect(bool replacement_conn, std::int64_t mono_ms) {
   // has already been forgotten. The wsi comes from the return value and from callbacks.
   Conn* raw = c.get();
   conns_.push_back(std::move(c));
-  spdlog::debug("ws[{}:{}]: connecting to {}:{} ({} streams{})", feed_.cfg.name, id_,
-                feed_.ws_ep.host, feed_.ws_ep.port, names_.size(), replacement_conn ? ", replacement" : "");
+  spdlog::debug("ws[{}:{}]: connecting to {}:{}{} ({} streams{})", cfg.name, id_, ep.host, ep.port,
+                path.substr(0, 64), names_.size(), replacement_conn ? ", replacement" : "");
   lws* wsi = lws_client_connect_via_info(&ci);
   // A synchronous failure may already have gone through on_closed (then raw is gone).
   const bool still_here = std::any_of(conns_.begin(), conns_.end(), [raw](const auto& p) { return p.get() == raw; });
@@ -181,52 +172,67 @@ void WsSession::connect(bool replacement_conn, std::int64_t mono_ms) {
 
 void WsSession::rotate(const char* why) {
   if (replacement() != nullptr || primary() == nullptr || stopped_) return;
-  spdlog::info("ws[{}:{}]: opening replacement connection ({})", feed_.cfg.name, id_, why);
+  spdlog::info("ws[{}:{}]: opening replacement connection ({})", host_.feed_config().name, id_, why);
   connect(true, net::mono_ms());
 }
 
 void WsSession::schedule_reconnect(std::int64_t mono_ms) {
   char conceal = 0;
-  const unsigned delay = lws_retry_get_delay_ms(feed_.svc.context(), &retry_, &retry_count_, &conceal);
+  const unsigned delay = lws_retry_get_delay_ms(host_.context(), &retry_, &retry_count_, &conceal);
   next_connect_ms_ = mono_ms + static_cast<std::int64_t>(delay);
+}
+
+void WsSession::close_conn(Conn& c, std::string why) {
+  last_error_ = std::move(why);
+  c.closing = true;
+  net::close_async(c.wsi);
 }
 
 void WsSession::tick(std::int64_t mono_ms) {
   if (stopped_) return;
+  const auto& cfg = host_.feed_config();
   Conn* p = primary();
   if (p == nullptr && replacement() == nullptr && !names_.empty() && mono_ms >= next_connect_ms_) {
     connect(false, mono_ms);
     p = primary();
   }
-  const auto stale_ms = static_cast<std::int64_t>(feed_.cfg.stale_after_s * 1000.0);
+  const auto stale_ms = static_cast<std::int64_t>(cfg.stale_after_s * 1000.0);
+  const std::int64_t pong_deadline_ms = host_.spec().limits.pong_deadline_ms;
+  const std::int64_t gap = 1000 / std::max<std::uint32_t>(1, cfg.max_control_msgs_per_s);
   for (auto& cp : conns_) {
     Conn& c = *cp;
     if (c.closing || c.wsi == nullptr) continue;
     if (!c.established) {
-      if (mono_ms - c.started_ms > kConnectTimeoutMs) {
-        last_error_ = "connect timeout";
-        c.closing = true;
-        net::close_async(c.wsi);
-      }
+      if (mono_ms - c.started_ms > kConnectTimeoutMs) close_conn(c, "connect timeout");
       continue;
     }
     // Data staleness is our own timer: lws only counts pongs as validity.
     const std::int64_t since = c.has_data ? c.last_data_ms : c.established_ms;
     if (mono_ms - since > stale_ms) {
-      spdlog::warn("ws[{}:{}]: no kline data for {} ms, reconnecting", feed_.cfg.name, id_, mono_ms - since);
-      last_error_ = "stale: no data for " + std::to_string((mono_ms - since) / 1000) + " s";
+      spdlog::warn("ws[{}:{}]: no kline data for {} ms, reconnecting", cfg.name, id_, mono_ms - since);
       ++stats_.stale_reconnects;
-      c.closing = true;
-      net::close_async(c.wsi);
+      close_conn(c, "stale: no data for " + std::to_string((mono_ms - since) / 1000) + " s");
       continue;
     }
-    if (!c.control.empty() && mono_ms - c.last_control_ms >= 1000 / std::max<std::uint32_t>(1, feed_.cfg.max_control_msgs_per_s))
-      lws_callback_on_writable(c.wsi);
+    // The venue's application heartbeat (OKX text ping, Bybit op:ping): an unanswered one
+    // means the path is dead even if lws's own keepalive has not noticed yet.
+    if (c.ping_since_ms >= 0 && mono_ms - c.ping_since_ms > pong_deadline_ms) {
+      spdlog::warn("ws[{}:{}]: heartbeat unanswered for {} ms, reconnecting", cfg.name, id_, mono_ms - c.ping_since_ms);
+      ++stats_.heartbeat_timeouts;
+      close_conn(c, "heartbeat unanswered for " + std::to_string((mono_ms - c.ping_since_ms) / 1000) + " s");
+      continue;
+    }
+    if (auto hb = c.proto->heartbeat(mono_ms, c.last_rx_ms)) {
+      c.control.push_front(std::move(*hb));  // ahead of queued subscriptions
+      if (c.ping_since_ms < 0) c.ping_since_ms = mono_ms;
+      ++stats_.heartbeats;
+    }
+    if (!c.control.empty() && mono_ms - c.last_control_ms >= gap) lws_callback_on_writable(c.wsi);
   }
-  // Make before break ahead of the venue's connection age limit.
+  // Make before break ahead of the venue's connection lifetime (rotate_after_s 0: none).
   p = primary();
-  if (p != nullptr && p->established && replacement() == nullptr &&
-      mono_ms - p->established_ms >= static_cast<std::int64_t>(feed_.cfg.rotate_after_s * 1000.0))
+  if (cfg.rotate_after_s > 0 && p != nullptr && p->established && replacement() == nullptr &&
+      mono_ms - p->established_ms >= static_cast<std::int64_t>(cfg.rotate_after_s * 1000.0))
     rotate("connection age limit");
 }
 
@@ -238,8 +244,9 @@ void WsSession::on_established(Conn& c, std::int64_t mono_ms) {
     ever_connected_ = true;
     last_error_.clear();
   }
-  spdlog::info("ws[{}:{}]: connected to {}:{}{} ({} streams)", feed_.cfg.name, id_, feed_.ws_ep.host,
-               feed_.ws_ep.port, c.replacement ? " (replacement)" : "", names_.size());
+  spdlog::info("ws[{}:{}]: connected to {}:{}{} ({} streams)", host_.feed_config().name, id_,
+               host_.ws_endpoint().host, host_.ws_endpoint().port, c.replacement ? " (replacement)" : "",
+               names_.size());
   if (!c.control.empty()) lws_callback_on_writable(c.wsi);
 }
 
@@ -248,7 +255,7 @@ void WsSession::on_receive(Conn& c, const char* data, std::size_t len, bool firs
     c.len = 0;
     c.overflow = false;
   }
-  const std::size_t max = feed_.cfg.max_message_bytes;
+  const std::size_t max = host_.feed_config().max_message_bytes;
   if (c.overflow || c.len + len > max) {
     c.overflow = true;
     return;
@@ -261,10 +268,15 @@ void WsSession::on_receive(Conn& c, const char* data, std::size_t len, bool firs
 void WsSession::on_message(Conn& c) {
   const std::int64_t now = net::mono_ms();
   ++stats_.messages;
-  adapter::KlineMsg msg;
+  c.last_rx_ms = now;
   // The buffer always has kParsePadding bytes past the largest message.
-  switch (c.parser.parse(c.buf.data(), c.len, c.buf.size(), msg)) {
-    case adapter::MsgKind::kKline:
+  on_event(c, c.proto->parse(c.buf.data(), c.len, c.buf.size()), now);
+}
+
+void WsSession::on_event(Conn& c, const venue::Event& e, std::int64_t now) {
+  const auto& name = host_.feed_config().name;
+  switch (e.kind) {
+    case venue::EventKind::kKline:
       ++stats_.klines;
       c.last_data_ms = now;
       if (!c.has_data) {
@@ -272,27 +284,38 @@ void WsSession::on_message(Conn& c) {
         retry_count_ = 0;  // the backoff resets only once a connection really carries data
         if (c.replacement) promote(c);
       }
-      feed_.on_kline(msg, now);
+      host_.on_kline(e, now);
       break;
-    case adapter::MsgKind::kNotKline:
+    case venue::EventKind::kTrade:
+    case venue::EventKind::kIgnored:
       ++stats_.skipped;
       break;
-    case adapter::MsgKind::kControlReply:
-      if (!msg.control.ok)
-        spdlog::warn("ws[{}:{}]: control request {} refused: {} {}", feed_.cfg.name, id_, msg.control.id,
-                     msg.control.error_code, std::string(msg.control.error_msg));
+    case venue::EventKind::kPong:
+      c.ping_since_ms = -1;
       break;
-    case adapter::MsgKind::kServerShutdown:
+    case venue::EventKind::kControlReply:
+      if (!e.control.ok) {
+        ++stats_.control_refused;
+        last_error_ = "venue refused control request " + std::to_string(e.control.id) + ": " +
+                      std::to_string(e.control.error_code) + " " + std::string(e.control.error_msg);
+        spdlog::warn("ws[{}:{}]: {}", name, id_, last_error_);
+      }
+      break;
+    case venue::EventKind::kShutdown:
       ++stats_.server_shutdowns;
+      spdlog::info("ws[{}:{}]: the venue announced a shutdown ({})", name, id_, std::string(e.text));
       if (c.replacement) break;
-      rotate("serverShutdown");
+      rotate("venue shutdown notice");
       break;
-    case adapter::MsgKind::kError: {
+    case venue::EventKind::kNotice:
+      spdlog::info("ws[{}:{}]: venue notice: {}", name, id_, std::string(e.text));
+      break;
+    case venue::EventKind::kError: {
       ++stats_.bad;
       static log::RateLimiter limiter;
       std::uint64_t suppressed = 0;
       if (limiter.allow(now, suppressed))
-        spdlog::warn("ws[{}:{}]: dropped bad message ({}){}", feed_.cfg.name, id_, c.parser.last_error(),
+        spdlog::warn("ws[{}:{}]: dropped bad message ({}){}", name, id_, c.proto->last_error(),
                      suppressed > 0 ? fmt::format(" [{} more suppressed]", suppressed) : std::string());
       break;
     }
@@ -310,7 +333,7 @@ void WsSession::promote(Conn& c) {
   c.replacement = false;
   connected_wall_ms_ = net::wall_ms();
   ++stats_.rotations;
-  spdlog::info("ws[{}:{}]: replacement connection live, old one closing", feed_.cfg.name, id_);
+  spdlog::info("ws[{}:{}]: replacement connection live, old one closing", host_.feed_config().name, id_);
 }
 
 int WsSession::on_writeable(Conn& c) {
@@ -323,7 +346,7 @@ int WsSession::on_writeable(Conn& c) {
   }
   if (c.control.empty() || c.closing) return 0;
   const std::int64_t now = net::mono_ms();
-  const std::int64_t gap = 1000 / std::max<std::uint32_t>(1, feed_.cfg.max_control_msgs_per_s);
+  const std::int64_t gap = 1000 / std::max<std::uint32_t>(1, host_.feed_config().max_control_msgs_per_s);
   if (now - c.last_control_ms < gap) return 0;  // tick() asks again when the slot opens
   const std::string& m = c.control.front();
   std::vector<unsigned char> out(LWS_PRE + m.size());
@@ -341,7 +364,7 @@ void WsSession::on_closed(Conn& c, const std::string& why) {
   const std::int64_t now = net::mono_ms();
   if (!why.empty() && (was_primary || !c.established)) last_error_ = why;
   if (c.replacement && !c.has_data) {
-    spdlog::warn("ws[{}:{}]: replacement connection failed: {}", feed_.cfg.name, id_, why);
+    spdlog::warn("ws[{}:{}]: replacement connection failed: {}", host_.feed_config().name, id_, why);
   }
   forget(c);  // c is gone after this
   if (stopped_) return;
@@ -349,9 +372,9 @@ void WsSession::on_closed(Conn& c, const std::string& why) {
   if (was_primary || was_replaced) {
     // Updates may have been missed until another connection carries data: check for gaps.
     ++stats_.reconnects;
-    spdlog::warn("ws[{}:{}]: connection lost ({}){}", feed_.cfg.name, id_, why.empty() ? "closed" : why,
+    spdlog::warn("ws[{}:{}]: connection lost ({}){}", host_.feed_config().name, id_, why.empty() ? "closed" : why,
                  replacement() != nullptr ? ", replacement takes over" : ", reconnecting");
-    feed_.on_connection_lost(names_);
+    host_.on_connection_lost(names_);
   }
   if (primary() == nullptr && replacement() == nullptr) schedule_reconnect(now);
 }
@@ -401,7 +424,7 @@ int WsSession::lws_callback(lws* wsi, lws_callback_reasons reason, void* in, std
         std::string why = in != nullptr ? std::string(static_cast<const char*>(in), strnlen(static_cast<const char*>(in), 256))
                                         : std::string("connection error");
         if (!c->tls_error.empty()) why = "TLS certificate refused: " + c->tls_error;
-        spdlog::warn("ws[{}:{}]: connection error: {}", s.feed_.cfg.name, s.id_, why);
+        spdlog::warn("ws[{}:{}]: connection error: {}", s.host_.feed_config().name, s.id_, why);
         lws_set_opaque_user_data(wsi, nullptr);
         c->wsi = nullptr;
         s.on_closed(*c, why);

@@ -127,7 +127,7 @@ UpdateResult BarBook::accept_closed(const Bar& bar) {
     return UpdateResult::kDuplicate;
   }
   Bar closed = bar;
-  closed.flags = kBarClosed;
+  closed.flags = kBarClosed | (bar.flags & kBarNoTrades);
   const bool contiguous = next_expected_ && bar.open_time_ms == *next_expected_;
   if (contiguous) {
     publish(closed);
@@ -149,7 +149,7 @@ UpdateResult BarBook::accept_forming(const Bar& bar, std::int64_t event_time_ms)
     return UpdateResult::kOutOfOrder;
   }
   Bar forming = bar;
-  forming.flags = 0;
+  forming.flags = bar.flags & kBarNoTrades;
   forming_event_ms_ = event_time_ms;
   set_forming(forming);
   return UpdateResult::kForming;
@@ -162,7 +162,15 @@ bool BarBook::forming_is_newer_than(const Bar& bar, std::int64_t event_time_ms) 
   if (!pending_.empty() && open < pending_.rbegin()->first) return true;
   if (!forming_) return false;
   if (open != forming_->open_time_ms) return open < forming_->open_time_ms;
-  return event_time_ms < forming_event_ms_ || bar.trades < forming_->trades;
+  return event_time_ms < forming_event_ms_ || regresses(bar, *forming_);
+}
+
+// A later state of the same bar never has fewer trades or less volume. Trades are compared when
+// both sides count them; venues that do not (OKX, Bybit) are judged by volume alone. A message
+// without an event time (OKX) compares as kNoTime, the minimum, so only these checks apply.
+bool BarBook::regresses(const Bar& update, const Bar& shown) noexcept {
+  if (update.trades_known() && shown.trades_known() && update.trades < shown.trades) return true;
+  return update.volume < shown.volume;
 }
 
 // Jump detection. A bar the stream never showed will never be closed by it, so the bars before
@@ -345,7 +353,7 @@ void BarBook::ingest_rest_row(const Bar& row, const FetchRequest& req) {
     return;
   }
   Bar closed = row;
-  closed.flags = kBarClosed | kBarBackfilled;
+  closed.flags = kBarClosed | kBarBackfilled | (row.flags & kBarNoTrades);
   if (open == *next_expected_) {
     publish(closed);
     drain();
@@ -363,10 +371,10 @@ void BarBook::offer_rest_forming(const Bar& row) {
   if (pending_.count(open) != 0) return;
   if (!pending_.empty() && open < pending_.rbegin()->first) return;
   if (forming_ && (open < forming_->open_time_ms ||
-                   (open == forming_->open_time_ms && row.trades < forming_->trades)))
+                   (open == forming_->open_time_ms && regresses(row, *forming_))))
     return;
   Bar forming = row;
-  forming.flags = kBarBackfilled;
+  forming.flags = kBarBackfilled | (row.flags & kBarNoTrades);
   set_forming(forming);
 }
 

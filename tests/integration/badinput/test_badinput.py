@@ -202,8 +202,8 @@ def daemon_interval_not_offered(env):
     os.mkdir(env.path("shm"))
     text = config_text("@SHM@", intervals="[1m, 7m]")
     line, col = position(text, "intervals:", "7m")
-    config_error_case(env, text, f"mdfeed.yaml:{line}:{col}: intervals: '7m' is not an interval "
-                                 f"the exchange offers (valid: {VALID_INTERVALS})")
+    config_error_case(env, text, f"mdfeed.yaml:{line}:{col}: intervals: '7m' is not an mdfeed "
+                                 f"interval (valid: {VALID_INTERVALS})")
 
 
 @case

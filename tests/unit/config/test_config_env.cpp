@@ -83,7 +83,7 @@ TEST_CASE("bad environment values name the variable, once however many feeds", "
         "$MDFEED_SYMBOLS: symbols: 'btcusdt' must be upper case (did you mean 'BTCUSDT'?)");
   CHECK(r.errors[3].message == "$MDFEED_SYMBOLS: symbols: duplicate 'BTCUSDT' (listed twice)");
   CHECK(r.errors[4].message.rfind(
-            "$MDFEED_INTERVALS: intervals: '2m' is not an interval the exchange offers", 0) == 0);
+            "$MDFEED_INTERVALS: intervals: '2m' is not an mdfeed interval", 0) == 0);
 }
 
 TEST_CASE("a list variable with no items is an error", "[config]") {

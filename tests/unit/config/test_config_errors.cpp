@@ -111,12 +111,12 @@ feeds:
     stale_after_s: 0
     close_grace_s: -1
     max_streams_per_conn: 2000
-    max_control_msgs_per_s: 6
+    max_control_msgs_per_s: 101
 )");
   INFO(all_errors(r));
   CHECK(r.errors.size() == 12);
   CHECK(has_error(r, 2, 11, "name: 'Binance' is not a valid feed name"));
-  CHECK(has_error(r, 3, 15, "exchange: 'kraken' is not a known exchange (known: binance)"));
+  CHECK(has_error(r, 3, 15, "exchange: 'kraken' is not a known exchange (known: binance binance-usdm"));
   CHECK(has_error(r, 4, 13, "ws_url: ws:// is never used; write wss://"));
   CHECK(has_error(r, 5, 15, "rest_url: http:// is never used; write https://"));
   CHECK(
@@ -125,12 +125,67 @@ feeds:
   CHECK(has_error(r, 7, 24, "symbols: 'BTC/USDT' is not a valid symbol"));
   CHECK(has_error(
       r, 8, 21,
-      "intervals: '2m' is not an interval the exchange offers (valid: 1s 1m 3m 5m 15m 30m 1h "
+      "intervals: '2m' is not an mdfeed interval (valid: 1s 1m 3m 5m 15m 30m 1h "
       "2h 4h 6h 8h 12h 1d 3d 1w 1M)"));
   CHECK(has_error(r, 9, 20, "stale_after_s: must be greater than 0 and at most 86400, got 0"));
   CHECK(has_error(r, 10, 20, "close_grace_s: must be between 0 and 86400, got -1"));
   CHECK(has_error(r, 11, 27, "max_streams_per_conn: must be between 1 and 1024, got 2000"));
-  CHECK(has_error(r, 12, 29, "max_control_msgs_per_s: must be between 1 and 5, got 6"));
+  CHECK(has_error(r, 12, 29, "max_control_msgs_per_s: must be between 1 and 100, got 101"));
+}
+
+TEST_CASE("the venue's limits bound its feed's keys", "[config][venue]") {
+  const auto r = load(R"(
+feeds:
+  - name: spot
+    exchange: binance
+    symbols: [BTCUSDT]
+    intervals: [1m]
+    max_control_msgs_per_s: 6
+    rotate_after_s: 86350
+  - name: perp
+    exchange: binance-usdm
+    symbols: [BTCUSDT]
+    intervals: [1m, 1s]
+    max_streams_per_conn: 300
+)");
+  INFO(all_errors(r));
+  CHECK(r.errors.size() == 4);
+  CHECK(has_error(r, 6, 29, "max_control_msgs_per_s (6) exceeds binance's limit of 5"));
+  CHECK(has_error(r, 7, 21, "rotate_after_s: must be between 0 and 86340, got 86350"));
+  CHECK(has_error(r, 11, 16, "'1s' is not an interval binance-usdm offers (valid: 1m 3m 5m 15m 30m 1h 2h "
+                             "4h 6h 8h 12h 1d 3d 1w 1M)"));
+  CHECK(has_error(r, 12, 27, "max_streams_per_conn (300) exceeds binance-usdm's 200"));
+}
+
+TEST_CASE("unwritten URLs and limits come from the venue", "[config][venue]") {
+  const auto r = load(R"(
+feeds:
+  - name: perp
+    exchange: binance-usdm
+    symbols: [BTCUSDT]
+    intervals: [1m]
+  - name: spot
+    exchange: binance
+    symbols: [BTCUSDT]
+    intervals: [1m]
+    max_streams_per_conn: 10
+    ws_url: wss://127.0.0.1:9443
+)");
+  INFO(all_errors(r));
+  REQUIRE(r.ok());
+  const auto& perp = r.config->feeds[0];
+  CHECK(perp.ws_url == "wss://fstream.binance.com");
+  CHECK(perp.rest_url == "https://fapi.binance.com");
+  CHECK(perp.max_streams_per_conn == 200);
+  CHECK(perp.max_control_msgs_per_s == 8);
+  CHECK(perp.rest_weight_per_min == 2400);
+  CHECK(perp.rotate_after_s == 23 * 3600);
+  const auto& spot = r.config->feeds[1];
+  CHECK(spot.ws_url == "wss://127.0.0.1:9443");  // written values win
+  CHECK(spot.rest_url == "https://api.binance.com");
+  CHECK(spot.max_streams_per_conn == 10);
+  CHECK(spot.max_control_msgs_per_s == 4);
+  CHECK(spot.rest_weight_per_min == 6000);
 }
 
 TEST_CASE("URLs need a host and no query", "[config]") {
@@ -289,10 +344,9 @@ feeds:
     intervals: [1m]
 )");
   INFO(all_errors(r));
-  CHECK(r.errors.size() == 3);
+  // ws_url and rest_url are optional (the venue's production URLs): only the duplicate name.
+  CHECK(r.errors.size() == 1);
   CHECK(has_error(r, 8, 11, "name: duplicate feed name 'binance' (first at 2:11)"));
-  CHECK(has_error(r, 8, 5, "this feed is missing required key 'ws_url'"));
-  CHECK(has_error(r, 8, 5, "this feed is missing required key 'rest_url'"));
 }
 
 TEST_CASE("at least one feed is required", "[config]") {

@@ -147,7 +147,9 @@ class BarBook {
   // ended since are fetched (kGap) as soon as the clock is known.
   void resume_after(std::int64_t last_closed_open_ms);
 
-  // One parsed kline. `bar.flags & kBarClosed` iff x:true; event_time_ms is the message's E.
+  // One parsed kline. `bar.flags & kBarClosed` iff final; kBarNoTrades is kept when the venue
+  // does not count trades. event_time_ms is the message's exchange time, or
+  // std::numeric_limits<int64_t>::min() (venue::kNoTime) when the venue sends none.
   // Not [[nodiscard]]: the result only explains a decision the counters already record.
   UpdateResult on_stream_update(const Bar& bar, std::int64_t event_time_ms);
 
@@ -209,6 +211,7 @@ class BarBook {
   UpdateResult accept_closed(const Bar& bar);
   UpdateResult accept_forming(const Bar& bar, std::int64_t event_time_ms);
   [[nodiscard]] bool forming_is_newer_than(const Bar& bar, std::int64_t event_time_ms) const;
+  [[nodiscard]] static bool regresses(const Bar& update, const Bar& shown) noexcept;
   void note_stream_open(std::int64_t open_ms);
   void need_bars_before(std::int64_t open_ms);
 

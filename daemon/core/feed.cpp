@@ -1,0 +1,212 @@
+// Feeds and streams: routing klines to books, the exchange clock, and the REST policy.
+#include "core/feed.hpp"
+
+#include <algorithm>
+
+#include "core/logging.hpp"
+
+namespace mdfeed {
+
+BookOptions book_options(const FeedConfig& c, const venue::Spec& spec) {
+  BookOptions o;
+  o.close_grace_ms = static_cast<std::int64_t>(c.close_grace_s * 1000.0);
+  o.backfill_bars = c.backfill_bars;
+  o.max_fetch_bars = spec.limits.max_klines_per_request;
+  o.max_pending = std::max<std::size_t>(o.max_pending, o.max_fetch_bars);
+  return o;
+}
+
+Stream::Stream(Feed& f, std::string sym, std::string ivl, std::string t, RingWriter w, BookOptions bo)
+    : feed(f),
+      symbol(std::move(sym)),
+      interval(std::move(ivl)),
+      topic(std::move(t)),
+      ring(std::move(w)),
+      sink(ring),
+      book(interval, bo, sink) {}
+
+namespace {
+
+RestClient::Options rest_options(const FeedConfig& c, const venue::Spec& spec, const net::Endpoint& ep) {
+  RestClient::Options o;
+  o.endpoint = ep;
+  // rest_weight_per_min is per minute; the venue counts over its own window (OKX 2 s, Bybit
+  // 5 s), so the budget is scaled to that window and never bunches up inside a minute.
+  const auto& l = spec.limits;
+  o.window_ms = l.rest_window_ms;
+  o.budget = std::max(1, static_cast<int>(static_cast<double>(c.rest_weight_per_min) *
+                                          static_cast<double>(l.rest_window_ms) / 60'000.0));
+  o.timeout_ms = static_cast<std::int64_t>(c.rest_timeout_s * 1000.0);
+  o.reset_header = std::string(spec.rest_reset_header);
+  return o;
+}
+
+}  // namespace
+
+Feed::Feed(FeedConfig c, const venue::Spec& s, lws_context* ctx, lws_vhost* vh)
+    : cfg(std::move(c)),
+      spec_(s),
+      ctx_(ctx),
+      vhost_(vh),
+      ws_ep_(net::parse_url(cfg.ws_url, "wss").value()),
+      rest_ep_(net::parse_url(cfg.rest_url, "https").value()),
+      rest_(ctx, vh, rest_options(cfg, s, rest_ep_)) {}
+
+Feed::~Feed() { sessions_.clear(); }
+
+void Feed::stop() {
+  for (auto& s : sessions_) s->stop();
+}
+
+bool Feed::may_connect(std::int64_t mono_ms) {
+  const auto& lim = spec_.limits;
+  while (!attempts_.empty() && attempts_.front() <= mono_ms - lim.connect_window_ms) attempts_.pop_front();
+  // Stay well inside the venue's per-IP budget (Binance: 300 per 5 minutes; OKX: 3 per second).
+  const std::size_t cap = std::max<std::size_t>(1, lim.max_connect_attempts * 8 / 10);
+  if (attempts_.size() >= cap) return false;
+  attempts_.push_back(mono_ms);
+  return true;
+}
+
+void Feed::attach(Stream& s) {
+  by_topic_[s.topic] = &s;
+  WsSession* target = nullptr;
+  for (auto& ses : sessions_)
+    if (ses->stream_count() < cfg.max_streams_per_conn) {
+      target = ses.get();
+      break;
+    }
+  if (target == nullptr) {
+    sessions_.push_back(std::make_unique<WsSession>(*this, static_cast<int>(sessions_.size())));
+    target = sessions_.back().get();
+  }
+  target->add_streams({s.topic});
+  s.session = target;
+}
+
+void Feed::detach(Stream& s) {
+  if (s.session != nullptr) s.session->remove_streams({s.topic});
+  s.session = nullptr;
+  by_topic_.erase(s.topic);
+}
+
+void Feed::on_kline(const venue::Event& e, std::int64_t mono_ms) {
+  key_buf_.assign(e.topic.data(), e.topic.size());
+  const auto it = by_topic_.find(key_buf_);
+  if (it == by_topic_.end()) return;  // unsubscribed a moment ago
+  Stream& s = *it->second;
+  // The exchange clock works from whatever time the venue gives: an event time, or else the
+  // bar's open, a lower bound (the clock keeps the freshest offset, so it never runs ahead).
+  clock_.observe(e.event_time_ms != venue::kNoTime ? e.event_time_ms : e.bar.open_time_ms, mono_ms);
+  s.last_update_ns = static_cast<std::uint64_t>(mono_ms) * 1'000'000ULL;
+  s.book.on_stream_update(e.bar, e.event_time_ms);
+  s.sink.flush();
+  pump_fetch(s, mono_ms);
+}
+
+void Feed::on_connection_lost(const std::vector<std::string>& topics) {
+  for (const auto& t : topics)
+    if (const auto it = by_topic_.find(t); it != by_topic_.end()) it->second->book.on_reconnect();
+}
+
+void Feed::request_server_time(std::int64_t mono_ms) {
+  if (time_requested_ || clock_.known() || mono_ms < time_retry_ms_) return;
+  time_requested_ = true;
+  rest_.get(std::string(spec_.rest.server_time_target), spec_.rest.server_time_cost, [this](RestResponse&& r) {
+    time_requested_ = false;
+    const std::int64_t now = net::mono_ms();
+    if (r.ok()) {
+      if (auto t = spec_.rest.parse_server_time(r.body)) {
+        clock_.observe(*t, now);
+        return;
+      }
+    }
+    time_retry_ms_ = now + 2000;
+    spdlog::warn("rest[{}]: server time request failed: {}", cfg.name,
+                 r.error.empty() ? "HTTP " + std::to_string(r.http_status) : r.error);
+  });
+}
+
+void Feed::pump_fetch(Stream& s, std::int64_t mono_ms) {
+  if (s.book.in_flight() || s.book.state() == BookState::kFailed) return;
+  const auto req = s.book.next_fetch(clock_, mono_ms);
+  if (!req) return;
+  const int limit = static_cast<int>(std::clamp<std::uint32_t>(req->bar_count, 1, spec_.limits.max_klines_per_request));
+  const auto now_ex = clock_.now(mono_ms).value_or(req->issued_exchange_ms);
+  venue::KlinesRequest kr =
+      spec_.rest.klines_request(s.symbol, s.interval, req->start_open_ms, req->end_open_ms, limit, now_ex);
+  Stream* sp = &s;
+  const FetchRequest r0 = *req;
+  rest_.get(std::move(kr.target), kr.cost, [this, sp, r0](RestResponse&& r) { on_fetch_answer(*sp, r0, std::move(r)); });
+}
+
+// The venue classifies the answer; what to do about it is core's policy, the same for every
+// venue: rows go to the book, a rate limit or ban pauses this feed's REST (the whole feed,
+// because limits are per IP), an unknown symbol fails that stream alone, anything else is
+// retried with the book's backoff.
+void Feed::on_fetch_answer(Stream& st, const FetchRequest& r0, RestResponse&& r) {
+  const std::int64_t now = net::mono_ms();
+  std::vector<Bar> rows;
+  venue::RestOutcome o;
+  if (!r.error.empty()) {
+    o.verdict = venue::RestVerdict::kMalformed;
+    o.message = r.error;
+  } else {
+    o = spec_.rest.classify({r.http_status, r.body, r.retry_after, r.reset_header, net::wall_ms()});
+    if (o.ok()) o = spec_.rest.parse_klines(r.body, st.interval, rows);
+  }
+  switch (o.verdict) {
+    case venue::RestVerdict::kOk:
+      st.book.on_fetch_result(r0, rows, now);
+      st.sink.flush();
+      pump_fetch(st, now);
+      return;
+    case venue::RestVerdict::kInvalidSymbol: {
+      const std::string why = "invalid symbol: " + o.message;
+      st.book.mark_failed(why);
+      spdlog::error("stream {}:{}:{} failed: the exchange says {} ({}); other streams continue", cfg.name,
+                    st.symbol, st.interval, o.message, o.code);
+      return;
+    }
+    case venue::RestVerdict::kRetryAfter:
+    case venue::RestVerdict::kBanned: {
+      const bool ban = o.verdict == venue::RestVerdict::kBanned;
+      const std::int64_t wait = o.wait_ms > 0 ? o.wait_ms : (ban ? spec_.limits.ban_default_ms : 60'000);
+      // The venue bans IPs that ignore this: stop every request of this feed until then.
+      rest_.pause_until(now + wait);
+      if (now + wait > limited_until_ms_) {
+        limited_until_ms_ = now + wait;
+        banned_ = ban;
+      }
+      ++st.rest_errors;
+      st.book.on_fetch_failed(r0, now, wait);
+      break;
+    }
+    case venue::RestVerdict::kVenueError:
+    case venue::RestVerdict::kMalformed:
+      ++st.rest_errors;
+      st.book.on_fetch_failed(r0, now, 0);
+      break;
+  }
+  static log::RateLimiter limiter;
+  std::uint64_t suppressed = 0;
+  if (limiter.allow(now, suppressed))
+    spdlog::warn("rest[{}]: klines {} {} failed ({}): {}{}", cfg.name, st.symbol, st.interval,
+                 venue::to_string(o.verdict), o.message,
+                 suppressed > 0 ? fmt::format(" [{} more suppressed]", suppressed) : std::string());
+}
+
+std::string Feed::rest_state(std::int64_t mono_ms) const {
+  if (mono_ms >= limited_until_ms_) return {};
+  return std::string(banned_ ? "REST banned by the venue for " : "REST rate limited for ") +
+         std::to_string((limited_until_ms_ - mono_ms + 999) / 1000) + " s";
+}
+
+void Feed::tick(std::int64_t mono_ms) {
+  request_server_time(mono_ms);
+  for (auto& s : sessions_) s->tick(mono_ms);
+  for (auto& [topic, s] : by_topic_) pump_fetch(*s, mono_ms);
+  rest_.pump(mono_ms);
+}
+
+}  // namespace mdfeed

@@ -1,0 +1,111 @@
+// Feeds and streams. A Stream is one (feed, symbol, interval): its ring, its bar book and the
+// sink between them. A Feed is one config feed on one venue: its WebSocket sessions, its REST
+// client, the exchange clock, and the REST policy (what to do with the venue's verdict on each
+// answer). Service thread only.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "config/config.hpp"
+#include "core/net.hpp"
+#include "core/rest_client.hpp"
+#include "core/ws_session.hpp"
+#include "mdfeed/book/bar_book.hpp"
+#include "mdfeed/ring_writer.hpp"
+#include "venue/venue.hpp"
+
+namespace mdfeed {
+
+class Feed;
+
+// The book's output goes straight into the ring; readers are woken once per message.
+class RingSink final : public BookSink {
+ public:
+  explicit RingSink(RingWriter& w) : w_(w) {}
+  void publish_closed(const Bar& b) override { w_.append_closed(b); dirty_ = true; }
+  void publish_forming(const Bar& b) override { w_.publish_forming(b); dirty_ = true; }
+  void clear_forming() override { w_.clear_forming(); dirty_ = true; }
+  void flush() noexcept {
+    if (dirty_) w_.notify();
+    dirty_ = false;
+  }
+
+ private:
+  RingWriter& w_;
+  bool dirty_ = false;
+};
+
+// What the stream is lives in its book (state, failure) and ring; this holds only what neither
+// knows: where it is subscribed, when it last moved, and whether config removed it.
+struct Stream {
+  Stream(Feed& f, std::string sym, std::string ivl, std::string topic, RingWriter w, BookOptions bo);
+  Feed& feed;
+  std::string symbol, interval;  // interval: canonical
+  std::string topic;             // the venue's key for this stream's klines
+  RingWriter ring;
+  RingSink sink;
+  BarBook book;
+  WsSession* session = nullptr;
+  std::uint64_t last_update_ns = 0;  // CLOCK_MONOTONIC of the last kline update
+  bool retired = false;
+  std::uint64_t rest_errors = 0;
+};
+
+[[nodiscard]] BookOptions book_options(const FeedConfig& c, const venue::Spec& spec);
+
+class Feed final : public SessionHost {
+ public:
+  Feed(FeedConfig cfg, const venue::Spec& spec, lws_context* ctx, lws_vhost* vhost);
+  ~Feed() override;
+  Feed(const Feed&) = delete;
+  Feed& operator=(const Feed&) = delete;
+
+  // SessionHost
+  [[nodiscard]] const FeedConfig& feed_config() const override { return cfg; }
+  [[nodiscard]] const venue::Spec& spec() const override { return spec_; }
+  [[nodiscard]] const net::Endpoint& ws_endpoint() const override { return ws_ep_; }
+  [[nodiscard]] lws_context* context() const override { return ctx_; }
+  [[nodiscard]] lws_vhost* vhost() const override { return vhost_; }
+  [[nodiscard]] bool may_connect(std::int64_t mono_ms) override;
+  void on_kline(const venue::Event& e, std::int64_t mono_ms) override;
+  void on_connection_lost(const std::vector<std::string>& topics) override;
+
+  void attach(Stream& s);  // assigns a session with room, subscribing if live
+  void detach(Stream& s);  // unsubscribes
+  void tick(std::int64_t mono_ms);
+  void stop();  // closes the sessions
+
+  [[nodiscard]] const std::vector<std::unique_ptr<WsSession>>& sessions() const noexcept { return sessions_; }
+  [[nodiscard]] const RestClient& rest() const noexcept { return rest_; }
+  // "banned by the venue for 540 s", "rate limited for 2 s", or "".
+  [[nodiscard]] std::string rest_state(std::int64_t mono_ms) const;
+
+  FeedConfig cfg;  // live-reloadable values are updated in place by Service::reload
+
+ private:
+  void pump_fetch(Stream& s, std::int64_t mono_ms);
+  void on_fetch_answer(Stream& s, const FetchRequest& req, RestResponse&& r);
+  void request_server_time(std::int64_t mono_ms);
+
+  const venue::Spec& spec_;
+  lws_context* ctx_;
+  lws_vhost* vhost_;
+  net::Endpoint ws_ep_, rest_ep_;
+  ExchangeClock clock_;
+  RestClient rest_;
+  std::vector<std::unique_ptr<WsSession>> sessions_;
+  std::unordered_map<std::string, Stream*> by_topic_;
+  bool time_requested_ = false;
+  std::int64_t time_retry_ms_ = 0;
+  std::int64_t limited_until_ms_ = 0;  // the venue said to back off until then (mono)
+  bool banned_ = false;                // ... and it was a ban
+  std::deque<std::int64_t> attempts_;
+  std::string key_buf_;
+};
+
+}  // namespace mdfeed
