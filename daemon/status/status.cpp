@@ -17,6 +17,7 @@
 #include <utility>
 
 #include "mdfeed/error.hpp"
+#include "mdfeed/seqlock.hpp"
 
 #ifndef MDFEED_VERSION
 #define MDFEED_VERSION "unknown"
@@ -26,28 +27,6 @@ namespace mdfeed::status {
 namespace {
 
 std::string errno_text(int e) { return std::strerror(e); }
-
-// Word-by-word relaxed atomic copies between private memory and the mapping: the seqlock makes
-// the result valid, the atomics keep it race-free in the C++ model (and under TSan). The private
-// side goes through memcpy so no object is accessed through a foreign type.
-void store_words(void* shm, const void* src, std::size_t bytes) noexcept {
-  auto* dst = static_cast<std::uint64_t*>(shm);
-  const auto* s = static_cast<const unsigned char*>(src);
-  for (std::size_t i = 0; i < bytes / 8; ++i) {
-    std::uint64_t w = 0;
-    std::memcpy(&w, s + i * 8, 8);
-    __atomic_store_n(&dst[i], w, __ATOMIC_RELAXED);
-  }
-}
-
-void load_words(const void* shm, void* dst, std::size_t bytes) noexcept {
-  const auto* src = static_cast<const std::uint64_t*>(shm);
-  auto* d = static_cast<unsigned char*>(dst);
-  for (std::size_t i = 0; i < bytes / 8; ++i) {
-    const std::uint64_t w = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
-    std::memcpy(d + i * 8, &w, 8);
-  }
-}
 
 // Copies s into a NUL-padded field. Truncation backs off to a UTF-8 boundary and control
 // characters become spaces, so every published text is one printable, valid line.
@@ -349,12 +328,10 @@ void StatusWriter::create(std::uint32_t conn_cap, std::uint32_t stream_cap) {
   const Mapping fresh = create_file(tmp, conn_cap, stream_cap);
   const Mapping old{base_, len_};
   const std::uint32_t old_conn = conn_cap_, old_stream = stream_cap_;
-  const std::uint64_t old_seq = seq_;
   base_ = fresh.base;
   len_ = fresh.len;
   conn_cap_ = conn_cap;
   stream_cap_ = stream_cap;
-  seq_ = 0;
   store_body();
   heartbeat();
   // The version is the ready signal: everything above is visible before it.
@@ -367,7 +344,6 @@ void StatusWriter::create(std::uint32_t conn_cap, std::uint32_t stream_cap) {
     len_ = old.len;
     conn_cap_ = old_conn;
     stream_cap_ = old_stream;
-    seq_ = old_seq;
     throw Error("mdfeed: cannot rename " + tmp + " to " + path_ + ": " + errno_text(e));
   }
   if (old.base != nullptr) {
@@ -388,7 +364,6 @@ StatusWriter& StatusWriter::operator=(StatusWriter&& o) noexcept {
     len_ = std::exchange(o.len_, 0);
     conn_cap_ = o.conn_cap_;
     stream_cap_ = o.stream_cap_;
-    seq_ = o.seq_;
     snap_ = std::move(o.snap_);
     daemon_rec_ = o.daemon_rec_;
     conn_recs_ = std::move(o.conn_recs_);
@@ -429,7 +404,7 @@ bool StatusWriter::ensure_capacity() noexcept {
   }
 }
 
-// The seqlock write: odd, release fence, relaxed words, even with release.
+// One seqlock write of the whole body (see mdfeed/seqlock.hpp).
 void StatusWriter::store_body() noexcept {
   const auto nc = static_cast<std::uint32_t>(std::min<std::size_t>(conn_recs_.size(), conn_cap_));
   const auto ns = static_cast<std::uint32_t>(std::min<std::size_t>(stream_recs_.size(), stream_cap_));
@@ -437,14 +412,13 @@ void StatusWriter::store_body() noexcept {
   daemon_rec_.n_streams = ns;
   auto* base = static_cast<char*>(base_);
   StatusHeader* h = header_of(base_);
-  __atomic_store_n(&h->seq, seq_ + 1, __ATOMIC_RELAXED);
-  __atomic_thread_fence(__ATOMIC_RELEASE);
-  store_words(base + kStatusHeaderSize, &daemon_rec_, sizeof daemon_rec_);
-  if (nc > 0) store_words(base + conn_offset(0), conn_recs_.data(), nc * kConnRecordSize);
+  const std::uint64_t begun = seqlock::write_begin(h->seq);
+  seqlock::store_words(base + kStatusHeaderSize, &daemon_rec_, sizeof daemon_rec_);
+  if (nc > 0) seqlock::store_words(base + conn_offset(0), conn_recs_.data(), nc * kConnRecordSize);
   if (ns > 0)
-    store_words(base + stream_offset(conn_cap_, 0), stream_recs_.data(), ns * kStreamRecordSize);
-  seq_ += 2;
-  __atomic_store_n(&h->seq, seq_, __ATOMIC_RELEASE);
+    seqlock::store_words(base + stream_offset(conn_cap_, 0), stream_recs_.data(),
+                         ns * kStreamRecordSize);
+  seqlock::write_end(h->seq, begun);
 }
 
 bool StatusWriter::publish() noexcept {
@@ -546,20 +520,21 @@ bool StatusReader::try_copy(DaemonRecord& d, std::vector<ConnRecord>& c,
                             std::vector<StreamRecord>& s) const noexcept {
   const StatusHeader* h = header_of(base_);
   const auto* base = static_cast<const char*>(base_);
-  const std::uint64_t s1 = __atomic_load_n(&h->seq, __ATOMIC_ACQUIRE);
-  if (s1 & 1U) return false;
-  load_words(base + kStatusHeaderSize, &d, sizeof d);
-  // Counts from a torn copy may be garbage: clamp so the copy stays inside the file. The
-  // vectors were sized to capacity by the caller, so this never allocates.
-  const std::uint32_t nc = std::min(d.n_connections, h->conn_capacity);
-  const std::uint32_t ns = std::min(d.n_streams, h->stream_capacity);
-  if (nc > 0) load_words(base + conn_offset(0), c.data(), nc * kConnRecordSize);
-  if (ns > 0) load_words(base + stream_offset(h->conn_capacity, 0), s.data(), ns * kStreamRecordSize);
-  __atomic_thread_fence(__ATOMIC_ACQUIRE);
-  const std::uint64_t s2 = __atomic_load_n(&h->seq, __ATOMIC_RELAXED);
+  std::uint32_t nc = 0, ns = 0;
+  const bool ok = seqlock::try_read(h->seq, [&]() noexcept {
+    seqlock::load_words(base + kStatusHeaderSize, &d, sizeof d);
+    // Counts from a torn copy may be garbage: clamp so the copy stays inside the file. The
+    // vectors were sized to capacity by the caller, so this never allocates.
+    nc = std::min(d.n_connections, h->conn_capacity);
+    ns = std::min(d.n_streams, h->stream_capacity);
+    if (nc > 0) seqlock::load_words(base + conn_offset(0), c.data(), nc * kConnRecordSize);
+    if (ns > 0)
+      seqlock::load_words(base + stream_offset(h->conn_capacity, 0), s.data(),
+                          ns * kStreamRecordSize);
+  });
   d.n_connections = nc;
   d.n_streams = ns;
-  return s1 == s2;
+  return ok;
 }
 
 std::optional<Snapshot> StatusReader::read(std::chrono::milliseconds patience) {

@@ -147,7 +147,6 @@ class StatusWriter {
   std::size_t len_ = 0;
   std::uint32_t conn_cap_ = 0;
   std::uint32_t stream_cap_ = 0;
-  std::uint64_t seq_ = 0;  // the writer's own copy of the seqlock word
   Snapshot snap_;
   // Encoded records, so the seqlock is held only for the word copy, never for formatting.
   DaemonRecord daemon_rec_{};

@@ -19,6 +19,7 @@
 #include "mdfeed/error.hpp"
 #include "mdfeed/names.hpp"
 #include "mdfeed/reader.hpp"
+#include "mdfeed/seqlock.hpp"
 
 namespace mdfeed {
 namespace {
@@ -220,9 +221,11 @@ void RingWriter::init_header(const Options& opt, std::int64_t ivl_ms) noexcept {
 // view (views stop one short of capacity), so making it even and empty is enough.
 void RingWriter::repair() noexcept {
   auto fix = [this](Slot& s) {
-    if ((s.seq & 1U) == 0) return;
+    const std::uint64_t seq = __atomic_load_n(&s.seq, __ATOMIC_RELAXED);
+    if ((seq & 1U) == 0) return;
+    // Finish the dead writer's write: empty the slot and end it as if begun at seq - 1.
     __atomic_store_n(&s.index, kNoIndex, __ATOMIC_RELAXED);
-    __atomic_store_n(&s.seq, s.seq + 1, __ATOMIC_RELEASE);
+    seqlock::write_end(s.seq, seq - 1);
     ++repaired_;
   };
   for (std::uint32_t i = 0; i < capacity_; ++i) fix(slots_[i]);
@@ -262,16 +265,12 @@ RingWriter::~RingWriter() { close(); }
 
 void RingWriter::write_slot(Slot& s, std::uint64_t index, const Bar& bar,
                             std::uint32_t flags) noexcept {
-  const std::uint64_t seq = s.seq;  // only this thread writes seq
-  __atomic_store_n(&s.seq, seq + 1, __ATOMIC_RELAXED);
-  __atomic_thread_fence(__ATOMIC_RELEASE);
-  __atomic_store_n(&s.index, index, __ATOMIC_RELAXED);
   Bar tmp = bar;
   tmp.flags = flags;
-  const auto* src = reinterpret_cast<const std::uint64_t*>(&tmp);
-  auto* dst = reinterpret_cast<std::uint64_t*>(&s.bar);
-  for (std::size_t i = 0; i < sizeof(Bar) / 8; ++i) __atomic_store_n(&dst[i], src[i], __ATOMIC_RELAXED);
-  __atomic_store_n(&s.seq, seq + 2, __ATOMIC_RELEASE);
+  const std::uint64_t begun = seqlock::write_begin(s.seq);
+  __atomic_store_n(&s.index, index, __ATOMIC_RELAXED);
+  seqlock::store_words(&s.bar, &tmp, sizeof tmp);
+  seqlock::write_end(s.seq, begun);
 }
 
 void RingWriter::bump() noexcept {
@@ -293,11 +292,9 @@ void RingWriter::publish_forming(const Bar& bar) noexcept {
 
 void RingWriter::clear_forming() noexcept {
   Slot& s = hdr_->forming;
-  const std::uint64_t seq = s.seq;
-  __atomic_store_n(&s.seq, seq + 1, __ATOMIC_RELAXED);
-  __atomic_thread_fence(__ATOMIC_RELEASE);
+  const std::uint64_t begun = seqlock::write_begin(s.seq);
   __atomic_store_n(&s.index, kNoIndex, __ATOMIC_RELAXED);
-  __atomic_store_n(&s.seq, seq + 2, __ATOMIC_RELEASE);
+  seqlock::write_end(s.seq, begun);
   bump();
 }
 

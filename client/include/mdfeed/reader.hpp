@@ -29,19 +29,11 @@
 #include "mdfeed/error.hpp"
 #include "mdfeed/layout.hpp"
 #include "mdfeed/names.hpp"
+#include "mdfeed/seqlock.hpp"
 
 namespace mdfeed {
 
 namespace detail {
-
-// Relaxed atomic word copies: the seqlock makes the result valid; atomics keep it race-free in
-// the C++ model (and ThreadSanitizer quiet). memcpy would be a data race.
-inline void load_words(const void* src, void* dst, std::size_t bytes) noexcept {
-  static_assert(sizeof(Bar) % 8 == 0);
-  const auto* s = static_cast<const std::uint64_t*>(src);
-  auto* d = static_cast<std::uint64_t*>(dst);
-  for (std::size_t i = 0; i < bytes / 8; ++i) d[i] = __atomic_load_n(&s[i], __ATOMIC_RELAXED);
-}
 
 inline std::uint64_t load_acquire(const std::uint64_t* p) noexcept {
   return __atomic_load_n(p, __ATOMIC_ACQUIRE);
@@ -62,13 +54,12 @@ enum class SlotRead { kOk, kBusy, kWrongIndex };
 // One seqlock read attempt of a slot expected to hold absolute index `want` (kNoIndex: any).
 inline SlotRead try_read_slot(const Slot& slot, std::uint64_t want, Bar& out,
                               std::uint64_t* index_out = nullptr) noexcept {
-  const std::uint64_t s1 = load_acquire(&slot.seq);
-  if (s1 & 1U) return SlotRead::kBusy;
-  const std::uint64_t idx = __atomic_load_n(&slot.index, __ATOMIC_RELAXED);
-  load_words(&slot.bar, &out, sizeof(Bar));
-  __atomic_thread_fence(__ATOMIC_ACQUIRE);
-  const std::uint64_t s2 = __atomic_load_n(&slot.seq, __ATOMIC_RELAXED);
-  if (s1 != s2) return SlotRead::kBusy;
+  std::uint64_t idx = kNoIndex;
+  const bool ok = seqlock::try_read(slot.seq, [&]() noexcept {
+    idx = __atomic_load_n(&slot.index, __ATOMIC_RELAXED);
+    seqlock::load_words(&slot.bar, &out, sizeof(Bar));
+  });
+  if (!ok) return SlotRead::kBusy;
   if (index_out != nullptr) *index_out = idx;
   if (want != kNoIndex && idx != want) return SlotRead::kWrongIndex;
   return SlotRead::kOk;

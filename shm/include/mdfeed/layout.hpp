@@ -35,9 +35,8 @@
 //      16  96    Bar (see below)
 //     112  16    reserved
 //
-// Protocol (see DESIGN.md): writer bumps seq to odd, release fence, stores the fields with
-// relaxed atomics, then stores seq+2 with release. A reader loads seq (acquire), copies the
-// fields with relaxed atomic loads, an acquire fence, then reloads seq; equal and even = valid.
+// Protocol: the seqlock in mdfeed/seqlock.hpp (see DESIGN.md) guards index and bar together;
+// a copy taken between two equal, even reads of seq is valid.
 // 128 rather than 64 bytes of separation because the adjacent-line prefetcher on x86 pulls
 // pairs of 64-byte lines; std::hardware_destructive_interference_size is not ABI-stable.
 #pragma once
