@@ -27,8 +27,8 @@
 // of the records taken between two equal, even reads of seq is one consistent snapshot. The
 // heartbeat and pid sit outside the seqlock so liveness is readable even from a torn body.
 //
-// The file is created under a temporary name, fallocate'd, filled, then rename()d into place;
-// it is never truncated. When the daemon needs more records it creates a bigger file the same
+// The file is created like a ring (mdfeed/mapped_file_writer.hpp: temporary name, fallocate,
+// filled, then rename()d into place); it is never truncated. When the daemon needs more records it creates a bigger file the same
 // way and marks the old one kReplaced, so a reader holding the old mapping knows to reopen.
 #pragma once
 

@@ -43,6 +43,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <ctime>
 #include <type_traits>
 
 namespace mdfeed {
@@ -187,5 +188,15 @@ static_assert(__atomic_always_lock_free(sizeof(std::uint32_t), nullptr));
 [[nodiscard]] constexpr bool is_power_of_two(std::uint64_t v) noexcept {
   return v != 0 && (v & (v - 1)) == 0;
 }
+
+namespace detail {
+// The clock of every heartbeat_ns field (CLOCK_MONOTONIC; one clock for all processes).
+inline std::uint64_t monotonic_ns() noexcept {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000ULL +
+         static_cast<std::uint64_t>(ts.tv_nsec);
+}
+}  // namespace detail
 
 }  // namespace mdfeed
