@@ -2,21 +2,19 @@
 // the validating PROT_READ reader.
 #include "status/status.hpp"
 
-#include <fcntl.h>
-#include <sched.h>
-#include <sys/mman.h>
 #include <sys/random.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cstring>
 #include <ctime>
 #include <thread>
 #include <utility>
 
 #include "mdfeed/error.hpp"
+#include "mdfeed/mapped_file_writer.hpp"
+#include "mdfeed/names.hpp"
+#include "mdfeed/seqlock.hpp"
 
 #ifndef MDFEED_VERSION
 #define MDFEED_VERSION "unknown"
@@ -24,30 +22,6 @@
 
 namespace mdfeed::status {
 namespace {
-
-std::string errno_text(int e) { return std::strerror(e); }
-
-// Word-by-word relaxed atomic copies between private memory and the mapping: the seqlock makes
-// the result valid, the atomics keep it race-free in the C++ model (and under TSan). The private
-// side goes through memcpy so no object is accessed through a foreign type.
-void store_words(void* shm, const void* src, std::size_t bytes) noexcept {
-  auto* dst = static_cast<std::uint64_t*>(shm);
-  const auto* s = static_cast<const unsigned char*>(src);
-  for (std::size_t i = 0; i < bytes / 8; ++i) {
-    std::uint64_t w = 0;
-    std::memcpy(&w, s + i * 8, 8);
-    __atomic_store_n(&dst[i], w, __ATOMIC_RELAXED);
-  }
-}
-
-void load_words(const void* shm, void* dst, std::size_t bytes) noexcept {
-  const auto* src = static_cast<const std::uint64_t*>(shm);
-  auto* d = static_cast<unsigned char*>(dst);
-  for (std::size_t i = 0; i < bytes / 8; ++i) {
-    const std::uint64_t w = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
-    std::memcpy(d + i * 8, &w, 8);
-  }
-}
 
 // Copies s into a NUL-padded field. Truncation backs off to a UTF-8 boundary and control
 // characters become spaces, so every published text is one printable, valid line.
@@ -62,12 +36,6 @@ void put_text(char* dst, std::size_t cap, const std::string& s) noexcept {
   }
 }
 
-std::string get_text(const char* s, std::size_t cap) {
-  std::size_t n = 0;
-  while (n < cap && s[n] != '\0') ++n;
-  return std::string(s, n);
-}
-
 std::uint64_t random_u64() noexcept {
   std::uint64_t v = 0;
   if (getrandom(&v, sizeof v, 0) != static_cast<ssize_t>(sizeof v) || v == 0)
@@ -76,31 +44,8 @@ std::uint64_t random_u64() noexcept {
 }
 
 StatusHeader* header_of(void* base) noexcept { return static_cast<StatusHeader*>(base); }
-const StatusHeader* header_of(const void* base) noexcept {
-  return static_cast<const StatusHeader*>(base);
-}
-
-// Owns an fd for the duration of a create/open; the mapping outlives it.
-struct Fd {
-  int fd = -1;
-  ~Fd() {
-    if (fd >= 0) ::close(fd);
-  }
-};
-
-struct Mapping {
-  void* base = nullptr;
-  std::size_t len = 0;
-};
-
-void require_dir(const std::string& dir) {
-  struct stat st{};
-  if (::stat(dir.c_str(), &st) != 0) {
-    const int e = errno;
-    throw Error("mdfeed: shm directory " + dir + " is not usable: " + errno_text(e) +
-                (e == ENOENT ? " (create it, e.g. via systemd-tmpfiles, or set shm.dir)" : ""));
-  }
-  if (!S_ISDIR(st.st_mode)) throw Error("mdfeed: shm directory " + dir + " is not a directory");
+const StatusHeader* header(const MappedFile& f) noexcept {
+  return static_cast<const StatusHeader*>(f.data());
 }
 
 void init_header(StatusHeader& h, std::uint32_t conn_cap, std::uint32_t stream_cap) noexcept {
@@ -115,31 +60,6 @@ void init_header(StatusHeader& h, std::uint32_t conn_cap, std::uint32_t stream_c
   h.writer_pid = static_cast<std::uint32_t>(getpid());
   h.created_ms = realtime_ms();
   h.segment_state = static_cast<std::uint32_t>(SegmentState::kLive);
-}
-
-// A new, fully reserved and initialised (but not yet versioned) file under `tmp`.
-Mapping create_file(const std::string& tmp, std::uint32_t conn_cap, std::uint32_t stream_cap) {
-  const std::size_t size = status_file_size(conn_cap, stream_cap);
-  Fd f{::open(tmp.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0640)};
-  if (f.fd < 0) {
-    const int e = errno;
-    throw Error("mdfeed: cannot create " + tmp + ": " + errno_text(e));
-  }
-  (void)::fchmod(f.fd, 0640);  // the umask may have narrowed it; readers need group read
-  // Reserve every page now: a full /dev/shm must fail here, not SIGBUS a reader later.
-  if (const int e = ::posix_fallocate(f.fd, 0, static_cast<off_t>(size)); e != 0) {
-    ::unlink(tmp.c_str());
-    throw Error("mdfeed: cannot allocate " + std::to_string(size) + " bytes for " + tmp + ": " +
-                errno_text(e) + (e == ENOSPC ? " (shm filesystem full)" : ""));
-  }
-  void* p = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, f.fd, 0);
-  if (p == MAP_FAILED) {
-    const int e = errno;
-    ::unlink(tmp.c_str());
-    throw Error("mdfeed: cannot map " + tmp + ": " + errno_text(e));
-  }
-  init_header(*header_of(p), conn_cap, stream_cap);
-  return {p, size};
 }
 
 // Every header field a reader relies on, checked against the file size: a corrupt or foreign
@@ -221,15 +141,15 @@ DaemonInfo decode_daemon(const DaemonRecord& r) {
   d.published_ms = r.published_ms;
   d.published_mono_ns = r.published_mono_ns;
   d.instance_id = r.instance_id;
-  d.version = get_text(r.version, sizeof r.version);
-  d.config_path = get_text(r.config_path, sizeof r.config_path);
-  d.summary = get_text(r.summary, sizeof r.summary);
+  d.version = detail::header_name(r.version, sizeof r.version);
+  d.config_path = detail::header_name(r.config_path, sizeof r.config_path);
+  d.summary = detail::header_name(r.summary, sizeof r.summary);
   return d;
 }
 
 ConnectionInfo decode_conn(const ConnRecord& r) {
   ConnectionInfo c;
-  c.feed = get_text(r.feed, sizeof r.feed);
+  c.feed = detail::header_name(r.feed, sizeof r.feed);
   c.id = r.id;
   c.state = static_cast<ConnState>(r.state);
   c.streams = r.streams;
@@ -237,15 +157,15 @@ ConnectionInfo decode_conn(const ConnRecord& r) {
   c.last_error_ms = r.last_error_ms;
   c.reconnects = r.reconnects;
   c.messages = r.messages;
-  c.last_error = get_text(r.last_error, sizeof r.last_error);
+  c.last_error = detail::header_name(r.last_error, sizeof r.last_error);
   return c;
 }
 
 StreamInfo decode_stream(const StreamRecord& r) {
   StreamInfo s;
-  s.feed = get_text(r.feed, sizeof r.feed);
-  s.symbol = get_text(r.symbol, sizeof r.symbol);
-  s.interval = get_text(r.interval, sizeof r.interval);
+  s.feed = detail::header_name(r.feed, sizeof r.feed);
+  s.symbol = detail::header_name(r.symbol, sizeof r.symbol);
+  s.interval = detail::header_name(r.interval, sizeof r.interval);
   s.state = static_cast<StreamState>(r.state);
   s.conn_id = r.conn_id;
   s.last_update_ns = r.last_update_ns;
@@ -256,7 +176,7 @@ StreamInfo decode_stream(const StreamRecord& r) {
   s.bad_messages = r.bad_messages;
   s.explicit_gaps = r.explicit_gaps;
   s.last_bar_open_ms = r.last_bar_open_ms;
-  s.failure = get_text(r.failure, sizeof r.failure);
+  s.failure = detail::header_name(r.failure, sizeof r.failure);
   return s;
 }
 
@@ -305,12 +225,7 @@ const char* to_string(SegmentState s) noexcept {
 
 std::string status_path(const std::string& shm_dir) { return shm_dir + "/" + kStatusFileName; }
 
-std::uint64_t monotonic_ns() noexcept {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000ULL +
-         static_cast<std::uint64_t>(ts.tv_nsec);
-}
+std::uint64_t monotonic_ns() noexcept { return detail::monotonic_ns(); }
 
 std::int64_t realtime_ms() noexcept {
   timespec ts{};
@@ -322,7 +237,7 @@ std::int64_t realtime_ms() noexcept {
 
 StatusWriter StatusWriter::open(const std::string& shm_dir, std::uint32_t n_conn_max,
                                 std::uint32_t n_streams) {
-  require_dir(shm_dir);
+  require_shm_dir(shm_dir);
   if (n_conn_max > kMaxConnections || n_streams > kMaxStreams)
     throw Error("mdfeed: status segment for " + std::to_string(n_conn_max) + " connections and " +
                 std::to_string(n_streams) + " streams exceeds the limits (" +
@@ -343,38 +258,21 @@ StatusWriter StatusWriter::open(const std::string& shm_dir, std::uint32_t n_conn
 }
 
 // Creates a file with the given capacities, publishes the current records into it and renames
-// it over the path; a previous mapping is then marked replaced and dropped.
+// it over the path; a previous mapping is then marked replaced and dropped. On failure the
+// previous file and mapping stay as they were.
 void StatusWriter::create(std::uint32_t conn_cap, std::uint32_t stream_cap) {
-  const std::string tmp = path_ + ".tmp." + std::to_string(getpid());
-  const Mapping fresh = create_file(tmp, conn_cap, stream_cap);
-  const Mapping old{base_, len_};
-  const std::uint32_t old_conn = conn_cap_, old_stream = stream_cap_;
-  const std::uint64_t old_seq = seq_;
-  base_ = fresh.base;
-  len_ = fresh.len;
+  PendingFile fresh = PendingFile::create(path_, status_file_size(conn_cap, stream_cap));
+  init_header(*header_of(fresh.data()), conn_cap, stream_cap);
+  store_body(fresh.data(), conn_cap, stream_cap);
+  beat(fresh.data());
+  // The version is the ready signal: everything above is visible before it.
+  __atomic_store_n(&header_of(fresh.data())->version, kStatusVersion, __ATOMIC_RELEASE);
+  MappedFile old = std::exchange(file_, fresh.publish());
   conn_cap_ = conn_cap;
   stream_cap_ = stream_cap;
-  seq_ = 0;
-  store_body();
-  heartbeat();
-  // The version is the ready signal: everything above is visible before it.
-  __atomic_store_n(&header_of(base_)->version, kStatusVersion, __ATOMIC_RELEASE);
-  if (::rename(tmp.c_str(), path_.c_str()) != 0) {
-    const int e = errno;
-    ::munmap(fresh.base, fresh.len);
-    ::unlink(tmp.c_str());
-    base_ = old.base;
-    len_ = old.len;
-    conn_cap_ = old_conn;
-    stream_cap_ = old_stream;
-    seq_ = old_seq;
-    throw Error("mdfeed: cannot rename " + tmp + " to " + path_ + ": " + errno_text(e));
-  }
-  if (old.base != nullptr) {
-    __atomic_store_n(&header_of(old.base)->segment_state,
+  if (old)
+    __atomic_store_n(&header_of(old.data())->segment_state,
                      static_cast<std::uint32_t>(SegmentState::kReplaced), __ATOMIC_RELEASE);
-    ::munmap(old.base, old.len);
-  }
 }
 
 StatusWriter::StatusWriter(StatusWriter&& o) noexcept { *this = std::move(o); }
@@ -384,11 +282,9 @@ StatusWriter& StatusWriter::operator=(StatusWriter&& o) noexcept {
     close();
     shm_dir_ = std::move(o.shm_dir_);
     path_ = std::move(o.path_);
-    base_ = std::exchange(o.base_, nullptr);
-    len_ = std::exchange(o.len_, 0);
+    file_ = std::move(o.file_);
     conn_cap_ = o.conn_cap_;
     stream_cap_ = o.stream_cap_;
-    seq_ = o.seq_;
     snap_ = std::move(o.snap_);
     daemon_rec_ = o.daemon_rec_;
     conn_recs_ = std::move(o.conn_recs_);
@@ -429,31 +325,31 @@ bool StatusWriter::ensure_capacity() noexcept {
   }
 }
 
-// The seqlock write: odd, release fence, relaxed words, even with release.
-void StatusWriter::store_body() noexcept {
-  const auto nc = static_cast<std::uint32_t>(std::min<std::size_t>(conn_recs_.size(), conn_cap_));
-  const auto ns = static_cast<std::uint32_t>(std::min<std::size_t>(stream_recs_.size(), stream_cap_));
+// One seqlock write of the whole body (see mdfeed/seqlock.hpp).
+void StatusWriter::store_body(void* mapping, std::uint32_t conn_cap,
+                              std::uint32_t stream_cap) noexcept {
+  const auto nc = static_cast<std::uint32_t>(std::min<std::size_t>(conn_recs_.size(), conn_cap));
+  const auto ns = static_cast<std::uint32_t>(std::min<std::size_t>(stream_recs_.size(), stream_cap));
   daemon_rec_.n_connections = nc;
   daemon_rec_.n_streams = ns;
-  auto* base = static_cast<char*>(base_);
-  StatusHeader* h = header_of(base_);
-  __atomic_store_n(&h->seq, seq_ + 1, __ATOMIC_RELAXED);
-  __atomic_thread_fence(__ATOMIC_RELEASE);
-  store_words(base + kStatusHeaderSize, &daemon_rec_, sizeof daemon_rec_);
-  if (nc > 0) store_words(base + conn_offset(0), conn_recs_.data(), nc * kConnRecordSize);
+  auto* base = static_cast<char*>(mapping);
+  StatusHeader* h = header_of(mapping);
+  const std::uint64_t begun = seqlock::write_begin(h->seq);
+  seqlock::store_words(base + kStatusHeaderSize, &daemon_rec_, sizeof daemon_rec_);
+  if (nc > 0) seqlock::store_words(base + conn_offset(0), conn_recs_.data(), nc * kConnRecordSize);
   if (ns > 0)
-    store_words(base + stream_offset(conn_cap_, 0), stream_recs_.data(), ns * kStreamRecordSize);
-  seq_ += 2;
-  __atomic_store_n(&h->seq, seq_, __ATOMIC_RELEASE);
+    seqlock::store_words(base + stream_offset(conn_cap, 0), stream_recs_.data(),
+                         ns * kStreamRecordSize);
+  seqlock::write_end(h->seq, begun);
 }
 
 bool StatusWriter::publish() noexcept {
-  if (base_ == nullptr) return false;
+  if (!file_) return false;
   snap_.daemon.published_ms = realtime_ms();
   snap_.daemon.published_mono_ns = monotonic_ns();
   encode();
   const bool grew = ensure_capacity();
-  store_body();
+  store_body(file_.data(), conn_cap_, stream_cap_);
   heartbeat();
   const std::size_t want = snap_.streams.size() + snap_.connections.size();
   const std::size_t stored = std::min<std::size_t>(stream_recs_.size(), stream_cap_) +
@@ -466,21 +362,18 @@ bool StatusWriter::publish() noexcept {
 }
 
 void StatusWriter::heartbeat() noexcept {
-  if (base_ == nullptr) return;
-  __atomic_store_n(&header_of(base_)->heartbeat_ns, monotonic_ns(), __ATOMIC_RELEASE);
+  if (file_) beat(file_.data());
+}
+
+void StatusWriter::beat(void* mapping) noexcept {
+  __atomic_store_n(&header_of(mapping)->heartbeat_ns, monotonic_ns(), __ATOMIC_RELEASE);
 }
 
 void StatusWriter::close() noexcept {
-  if (base_ == nullptr) return;
-  __atomic_store_n(&header_of(base_)->segment_state,
+  if (!file_) return;
+  __atomic_store_n(&header_of(file_.data())->segment_state,
                    static_cast<std::uint32_t>(SegmentState::kStopped), __ATOMIC_RELEASE);
-  unmap();
-}
-
-void StatusWriter::unmap() noexcept {
-  if (base_ != nullptr) ::munmap(base_, len_);
-  base_ = nullptr;
-  len_ = 0;
+  file_.reset();
 }
 
 // ---------------------------------------------------------------------------------- reader
@@ -493,49 +386,17 @@ StatusReader StatusReader::open(const std::string& shm_dir) {
 }
 
 void StatusReader::map() {
-  Fd f{::open(path_.c_str(), O_RDONLY | O_CLOEXEC)};
-  if (f.fd < 0) {
-    const int e = errno;
-    if (e == ENOENT || e == ENOTDIR)
-      throw NotFound("mdfeed: no status segment at " + path_ +
-                     " (is the daemon running with this shm dir?)");
-    throw Error("mdfeed: cannot open " + path_ + ": " + errno_text(e));
-  }
-  struct stat st{};
-  if (::fstat(f.fd, &st) != 0) {
-    const int e = errno;
-    throw Error("mdfeed: cannot stat " + path_ + ": " + errno_text(e));
-  }
-  const auto size = static_cast<std::size_t>(st.st_size);
-  if (size < kStatusHeaderSize)
-    throw IncompatibleLayout("mdfeed: " + path_ + ": file is " + std::to_string(size) +
-                             " bytes, smaller than the status header");
-  // PROT_READ: a reader can never corrupt the daemon's view. The file is never truncated, so
-  // every page validated below stays backed for the life of the mapping.
-  void* p = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, f.fd, 0);
-  if (p == MAP_FAILED) {
-    const int e = errno;
-    throw Error("mdfeed: cannot map " + path_ + ": " + errno_text(e));
-  }
-  try {
-    validate_header(*header_of(static_cast<const void*>(p)), size, path_);
-  } catch (...) {
-    ::munmap(p, size);
-    throw;
-  }
-  unmap();
-  base_ = p;
-  len_ = size;
-  ino_ = st.st_ino;
-  dev_ = st.st_dev;
+  MappedFile f = MappedFile::open_read_only(
+      path_, kStatusHeaderSize, "the status header",
+      "mdfeed: no status segment at " + path_ + " (is the daemon running with this shm dir?)");
+  validate_header(*header(f), f.size(), path_);
+  file_ = std::move(f);
 }
 
 // The daemon recreates the file to grow it or on restart; follow the name, and keep the old
 // mapping if the new file cannot be opened (it is still valid, just no longer updated).
 void StatusReader::follow_replacement() {
-  struct stat st{};
-  if (::stat(path_.c_str(), &st) != 0) return;
-  if (st.st_ino == ino_ && st.st_dev == dev_) return;
+  if (!file_.replaced_at(path_)) return;
   try {
     map();
   } catch (const Error&) {
@@ -544,22 +405,23 @@ void StatusReader::follow_replacement() {
 
 bool StatusReader::try_copy(DaemonRecord& d, std::vector<ConnRecord>& c,
                             std::vector<StreamRecord>& s) const noexcept {
-  const StatusHeader* h = header_of(base_);
-  const auto* base = static_cast<const char*>(base_);
-  const std::uint64_t s1 = __atomic_load_n(&h->seq, __ATOMIC_ACQUIRE);
-  if (s1 & 1U) return false;
-  load_words(base + kStatusHeaderSize, &d, sizeof d);
-  // Counts from a torn copy may be garbage: clamp so the copy stays inside the file. The
-  // vectors were sized to capacity by the caller, so this never allocates.
-  const std::uint32_t nc = std::min(d.n_connections, h->conn_capacity);
-  const std::uint32_t ns = std::min(d.n_streams, h->stream_capacity);
-  if (nc > 0) load_words(base + conn_offset(0), c.data(), nc * kConnRecordSize);
-  if (ns > 0) load_words(base + stream_offset(h->conn_capacity, 0), s.data(), ns * kStreamRecordSize);
-  __atomic_thread_fence(__ATOMIC_ACQUIRE);
-  const std::uint64_t s2 = __atomic_load_n(&h->seq, __ATOMIC_RELAXED);
+  const StatusHeader* h = header(file_);
+  const auto* base = static_cast<const char*>(file_.data());
+  std::uint32_t nc = 0, ns = 0;
+  const bool ok = seqlock::try_read(h->seq, [&]() noexcept {
+    seqlock::load_words(base + kStatusHeaderSize, &d, sizeof d);
+    // Counts from a torn copy may be garbage: clamp so the copy stays inside the file. The
+    // vectors were sized to capacity by the caller, so this never allocates.
+    nc = std::min(d.n_connections, h->conn_capacity);
+    ns = std::min(d.n_streams, h->stream_capacity);
+    if (nc > 0) seqlock::load_words(base + conn_offset(0), c.data(), nc * kConnRecordSize);
+    if (ns > 0)
+      seqlock::load_words(base + stream_offset(h->conn_capacity, 0), s.data(),
+                          ns * kStreamRecordSize);
+  });
   d.n_connections = nc;
   d.n_streams = ns;
-  return s1 == s2;
+  return ok;
 }
 
 std::optional<Snapshot> StatusReader::read(std::chrono::milliseconds patience) {
@@ -592,16 +454,16 @@ std::optional<Snapshot> StatusReader::read(std::chrono::milliseconds patience) {
 }
 
 std::uint32_t StatusReader::writer_pid() const noexcept {
-  return __atomic_load_n(&header_of(base_)->writer_pid, __ATOMIC_RELAXED);
+  return __atomic_load_n(&header(file_)->writer_pid, __ATOMIC_RELAXED);
 }
 
 SegmentState StatusReader::segment_state() const noexcept {
   return static_cast<SegmentState>(
-      __atomic_load_n(&header_of(base_)->segment_state, __ATOMIC_ACQUIRE));
+      __atomic_load_n(&header(file_)->segment_state, __ATOMIC_ACQUIRE));
 }
 
 std::uint64_t StatusReader::heartbeat_ns() const noexcept {
-  return __atomic_load_n(&header_of(base_)->heartbeat_ns, __ATOMIC_ACQUIRE);
+  return __atomic_load_n(&header(file_)->heartbeat_ns, __ATOMIC_ACQUIRE);
 }
 
 std::chrono::nanoseconds StatusReader::heartbeat_age() const noexcept {
@@ -612,37 +474,12 @@ std::chrono::nanoseconds StatusReader::heartbeat_age() const noexcept {
 }
 
 std::uint32_t StatusReader::conn_capacity() const noexcept {
-  return header_of(base_)->conn_capacity;
+  return header(file_)->conn_capacity;
 }
 
 std::uint32_t StatusReader::stream_capacity() const noexcept {
-  return header_of(base_)->stream_capacity;
+  return header(file_)->stream_capacity;
 }
 
-StatusReader::StatusReader(StatusReader&& o) noexcept { swap(o); }
-
-StatusReader& StatusReader::operator=(StatusReader&& o) noexcept {
-  if (this != &o) {
-    unmap();
-    swap(o);
-  }
-  return *this;
-}
-
-StatusReader::~StatusReader() { unmap(); }
-
-void StatusReader::unmap() noexcept {
-  if (base_ != nullptr) ::munmap(const_cast<void*>(base_), len_);
-  base_ = nullptr;
-  len_ = 0;
-}
-
-void StatusReader::swap(StatusReader& o) noexcept {
-  std::swap(path_, o.path_);
-  std::swap(base_, o.base_);
-  std::swap(len_, o.len_);
-  std::swap(ino_, o.ino_);
-  std::swap(dev_, o.dev_);
-}
 
 }  // namespace mdfeed::status

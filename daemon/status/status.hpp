@@ -10,14 +10,13 @@
 //   std::optional<status::Snapshot> s = r.read();  // nullopt: no consistent copy in time
 #pragma once
 
-#include <sys/types.h>
-
 #include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "mdfeed/mapped_file.hpp"
 #include "status/status_layout.hpp"
 
 namespace mdfeed::status {
@@ -138,16 +137,14 @@ class StatusWriter {
   void create(std::uint32_t conn_cap, std::uint32_t stream_cap);
   bool ensure_capacity() noexcept;
   void encode() noexcept;
-  void store_body() noexcept;
-  void unmap() noexcept;
+  void store_body(void* mapping, std::uint32_t conn_cap, std::uint32_t stream_cap) noexcept;
+  static void beat(void* mapping) noexcept;
 
   std::string shm_dir_;
   std::string path_;
-  void* base_ = nullptr;
-  std::size_t len_ = 0;
+  MappedFile file_;  // read-write, whole file
   std::uint32_t conn_cap_ = 0;
   std::uint32_t stream_cap_ = 0;
-  std::uint64_t seq_ = 0;  // the writer's own copy of the seqlock word
   Snapshot snap_;
   // Encoded records, so the seqlock is held only for the word copy, never for formatting.
   DaemonRecord daemon_rec_{};
@@ -162,11 +159,11 @@ class StatusReader {
   // IncompatibleLayout when it is not a status segment this reader understands, Error otherwise.
   static StatusReader open(const std::string& shm_dir);
 
-  StatusReader(StatusReader&& o) noexcept;
-  StatusReader& operator=(StatusReader&& o) noexcept;
+  StatusReader(StatusReader&& o) noexcept = default;
+  StatusReader& operator=(StatusReader&& o) noexcept = default;
   StatusReader(const StatusReader&) = delete;
   StatusReader& operator=(const StatusReader&) = delete;
-  ~StatusReader();
+  ~StatusReader() = default;
 
   // One consistent snapshot, following a file the daemon replaced. nullopt if none could be
   // copied within `patience` (a writer that died mid-publish leaves the seqlock odd forever).
@@ -188,14 +185,9 @@ class StatusReader {
   void follow_replacement();
   [[nodiscard]] bool try_copy(DaemonRecord& d, std::vector<ConnRecord>& c,
                               std::vector<StreamRecord>& s) const noexcept;
-  void unmap() noexcept;
-  void swap(StatusReader& o) noexcept;
 
   std::string path_;
-  const void* base_ = nullptr;
-  std::size_t len_ = 0;
-  ino_t ino_ = 0;
-  dev_t dev_ = 0;
+  MappedFile file_;  // read-only, whole file
 };
 
 }  // namespace mdfeed::status

@@ -23,14 +23,12 @@
 //    2048  256*conn_cap      ConnRecord[conn_capacity]            (under seq)
 //       …  256*stream_cap    StreamRecord[stream_capacity]        (under seq)
 //
-// Protocol: the same seqlock as a ring slot, over the whole body. The writer stores seq+1
-// (odd), a release fence, the records word by word with relaxed atomics, then seq+2 with
-// release. A reader loads seq (acquire; odd = retry), copies the records it needs with relaxed
-// loads, an acquire fence, reloads seq; equal means the copy is one consistent snapshot. The
+// Protocol: the same seqlock as a ring slot (mdfeed/seqlock.hpp), over the whole body: a copy
+// of the records taken between two equal, even reads of seq is one consistent snapshot. The
 // heartbeat and pid sit outside the seqlock so liveness is readable even from a torn body.
 //
-// The file is created under a temporary name, fallocate'd, filled, then rename()d into place;
-// it is never truncated. When the daemon needs more records it creates a bigger file the same
+// The file is created like a ring (mdfeed/mapped_file_writer.hpp: temporary name, fallocate,
+// filled, then rename()d into place); it is never truncated. When the daemon needs more records it creates a bigger file the same
 // way and marks the old one kReplaced, so a reader holding the old mapping knows to reopen.
 #pragma once
 

@@ -1,9 +1,7 @@
 // Single-writer ring: create/reuse/repair of the file and the seqlocked slot writes.
 #include "mdfeed/ring_writer.hpp"
 
-#include <fcntl.h>
 #include <linux/futex.h>
-#include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -17,13 +15,14 @@
 #include <vector>
 
 #include "mdfeed/error.hpp"
+#include "mdfeed/mapped_file_writer.hpp"
 #include "mdfeed/names.hpp"
-#include "mdfeed/reader.hpp"
+#include "mdfeed/seqlock.hpp"
 
 namespace mdfeed {
 namespace {
 
-std::string errno_text(int e) { return std::strerror(e); }
+using detail::errno_text;
 
 std::uint64_t random_u64() {
   std::uint64_t v = 0;
@@ -47,22 +46,8 @@ void copy_name(char* dst, std::size_t cap, const std::string& s) {
   std::memcpy(dst, s.data(), s.size() < cap - 1 ? s.size() : cap - 1);
 }
 
-// Owns an fd for the duration of open(); the mapping outlives it.
-struct Fd {
-  int fd = -1;
-  ~Fd() {
-    if (fd >= 0) ::close(fd);
-  }
-};
-
 void ensure_feed_dir(const RingWriter::Options& opt) {
-  struct stat st{};
-  if (::stat(opt.shm_dir.c_str(), &st) != 0) {
-    const int e = errno;
-    throw Error("mdfeed: shm directory " + opt.shm_dir + " is not usable: " + errno_text(e) +
-                (e == ENOENT ? " (create it, e.g. via systemd-tmpfiles, or set shm.dir)" : ""));
-  }
-  if (!S_ISDIR(st.st_mode)) throw Error("mdfeed: shm.dir " + opt.shm_dir + " is not a directory");
+  require_shm_dir(opt.shm_dir);
   const std::string dir = ring_dir(opt.shm_dir, opt.feed);
   if (::mkdir(dir.c_str(), 02750) != 0 && errno != EEXIST) {
     const int e = errno;
@@ -72,34 +57,45 @@ void ensure_feed_dir(const RingWriter::Options& opt) {
   (void)::chmod(dir.c_str(), 02750);
 }
 
-bool compatible(const RingHeader& h, std::size_t size, const RingWriter::Options& opt) {
+// A ring in the format this build writes, of any valid capacity, wholly backed by the file.
+bool same_layout(const RingHeader& h, std::size_t size) {
   return size >= kHeaderSize && h.magic == kMagic && (h.version >> 16) == kVersionMajor &&
          h.layout_hash == kLayoutHash && h.header_size == kHeaderSize &&
-         h.slot_size == kSlotSize && h.capacity == opt.capacity &&
-         size >= ring_file_size(h.capacity) &&
+         h.slot_size == kSlotSize && is_power_of_two(h.capacity) && h.capacity <= (1U << 24) &&
+         size >= ring_file_size(h.capacity);
+}
+
+// Reusable in place: same layout, capacity and names.
+bool compatible(const RingHeader& h, std::size_t size, const RingWriter::Options& opt) {
+  return same_layout(h, size) && h.capacity == opt.capacity &&
          detail::header_name(h.interval, kIntervalNameLen) == opt.interval &&
          detail::header_name(h.symbol, kNameLen) == opt.symbol &&
          detail::header_name(h.feed, kNameLen) == opt.feed;
 }
 
-void* map_rw(int fd, std::size_t len, const std::string& path) {
-  void* p = ::mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-  if (p == MAP_FAILED) {
-    const int e = errno;
-    throw Error("mdfeed: cannot map " + path + ": " + errno_text(e));
-  }
-  return p;
-}
-
-// Closed bars worth carrying into a replacement file (same layout, other capacity). Anything
-// unreadable yields an empty history rather than an error: the daemon backfills from REST.
-std::vector<Bar> salvage_history(const std::string& path, std::uint32_t new_capacity) {
-  std::vector<Bar> bars;
-  try {
-    Ring old = Ring::open_path(path);
-    old.copy_latest(new_capacity - 1, bars);
-  } catch (const Error&) {
-    bars.clear();
+// The newest closed bars of an old ring (same layout, other capacity) worth carrying into its
+// replacement. Its writer is gone (we are it now), so a slot that is odd or holds another index
+// cannot change any more: history that does not read cleanly is dropped rather than retried,
+// and the daemon backfills it from REST.
+std::vector<Bar> salvage_history(const MappedFile& old, std::uint32_t new_capacity) {
+  const auto& h = *static_cast<const RingHeader*>(old.data());
+  if (!same_layout(h, old.size())) return {};
+  const auto* slots =
+      reinterpret_cast<const Slot*>(static_cast<const char*>(old.data()) + kHeaderSize);
+  const std::uint64_t closed = __atomic_load_n(&h.closed_count, __ATOMIC_ACQUIRE);
+  std::uint64_t n = closed;
+  if (n > h.capacity - 1ULL) n = h.capacity - 1ULL;
+  if (n > new_capacity - 1ULL) n = new_capacity - 1ULL;
+  std::vector<Bar> bars(static_cast<std::size_t>(n));
+  for (std::size_t i = 0; i < bars.size(); ++i) {
+    const std::uint64_t want = closed - n + i;
+    const Slot& s = slots[want & (h.capacity - 1ULL)];
+    std::uint64_t idx = kNoIndex;
+    const bool ok = seqlock::try_read(s.seq, [&]() noexcept {
+      idx = __atomic_load_n(&s.index, __ATOMIC_RELAXED);
+      seqlock::load_words(&s.bar, &bars[i], sizeof(Bar));
+    });
+    if (!ok || idx != want) return {};
   }
   return bars;
 }
@@ -131,70 +127,40 @@ RingWriter RingWriter::open(const Options& opt) {
   const std::size_t size = ring_file_size(opt.capacity);
   const std::uint64_t instance = opt.instance_id != 0 ? opt.instance_id : random_u64();
 
-  {
-    Fd f{::open(w.path_.c_str(), O_RDWR | O_CLOEXEC | O_NOFOLLOW)};
-    if (f.fd < 0 && errno != ENOENT) {
-      const int e = errno;
-      throw Error("mdfeed: cannot open " + w.path_ + ": " + errno_text(e));
+  std::vector<Bar> carried;
+  if (std::optional<MappedFile> old = map_existing_rw(w.path_, kHeaderSize)) {
+    auto* h = static_cast<RingHeader*>(old->data());
+    if (compatible(*h, old->size(), opt)) {
+      w.hdr_ = h;
+      w.slots_ = reinterpret_cast<Slot*>(static_cast<char*>(old->data()) + kHeaderSize);
+      w.file_ = std::move(*old);
+      w.mode_ = OpenMode::kReused;
+      w.closed_ = h->closed_count;
+      w.upd_ = h->update_count;
+      w.repair();
+      w.take_ownership(instance);
+      return w;
     }
-    if (f.fd >= 0) {
-      struct stat st{};
-      if (::fstat(f.fd, &st) == 0 && static_cast<std::size_t>(st.st_size) >= kHeaderSize) {
-        const auto fsize = static_cast<std::size_t>(st.st_size);
-        void* p = map_rw(f.fd, fsize, w.path_);
-        auto* h = static_cast<RingHeader*>(p);
-        if (compatible(*h, fsize, opt)) {
-          w.hdr_ = h;
-          w.map_len_ = fsize;
-          w.slots_ = reinterpret_cast<Slot*>(static_cast<char*>(p) + kHeaderSize);
-          w.mode_ = OpenMode::kReused;
-          w.closed_ = h->closed_count;
-          w.upd_ = h->update_count;
-          w.repair();
-          w.take_ownership(instance);
-          return w;
-        }
-        ::munmap(p, fsize);
-      }
-    }
+    carried = salvage_history(*old, opt.capacity);
   }
 
-  // Create under a temporary name, fully initialised, then rename over any old file so a
-  // reader either sees the old (still mapped, still valid) file or the complete new one.
+  // Build the new file complete under a temporary name, then rename it over any old one: a
+  // reader sees either the old file (still mapped, still valid) or the complete new one.
   const bool had_old = ::access(w.path_.c_str(), F_OK) == 0;
-  std::vector<Bar> carried = had_old ? salvage_history(w.path_, opt.capacity) : std::vector<Bar>{};
-  const std::string tmp = w.path_ + ".tmp." + std::to_string(getpid());
-  Fd f{::open(tmp.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0640)};
-  if (f.fd < 0) {
-    const int e = errno;
-    throw Error("mdfeed: cannot create " + tmp + ": " + errno_text(e));
-  }
-  (void)::fchmod(f.fd, 0640);
-  // Reserve every page now: a full /dev/shm must fail here, not SIGBUS a reader later.
-  if (const int e = ::posix_fallocate(f.fd, 0, static_cast<off_t>(size)); e != 0) {
-    ::unlink(tmp.c_str());
-    throw Error("mdfeed: cannot allocate " + std::to_string(size) + " bytes for " + w.path_ +
-                ": " + errno_text(e) + (e == ENOSPC ? " (shm filesystem full)" : ""));
-  }
-  void* p = nullptr;
-  try {
-    p = map_rw(f.fd, size, tmp);
-  } catch (...) {
-    ::unlink(tmp.c_str());
-    throw;
-  }
-  w.hdr_ = static_cast<RingHeader*>(p);
-  w.map_len_ = size;
-  w.slots_ = reinterpret_cast<Slot*>(static_cast<char*>(p) + kHeaderSize);
+  PendingFile fresh = PendingFile::create(w.path_, size);
+  w.hdr_ = static_cast<RingHeader*>(fresh.data());
+  w.slots_ = reinterpret_cast<Slot*>(static_cast<char*>(fresh.data()) + kHeaderSize);
   w.init_header(opt, *ivl_ms);
   for (const Bar& b : carried) w.append_closed(b);
   w.take_ownership(instance);
   // The version is the ready signal: everything above is visible before it.
   __atomic_store_n(&w.hdr_->version, kVersion, __ATOMIC_RELEASE);
-  if (::rename(tmp.c_str(), w.path_.c_str()) != 0) {
-    const int e = errno;
-    ::unlink(tmp.c_str());
-    throw Error("mdfeed: cannot rename " + tmp + " to " + w.path_ + ": " + errno_text(e));
+  try {
+    w.file_ = fresh.publish();
+  } catch (...) {
+    w.hdr_ = nullptr;  // fresh unmaps the file: w must not touch it on the way out
+    w.slots_ = nullptr;
+    throw;
   }
   w.mode_ = had_old ? OpenMode::kReplaced : OpenMode::kCreated;
   return w;
@@ -220,9 +186,11 @@ void RingWriter::init_header(const Options& opt, std::int64_t ivl_ms) noexcept {
 // view (views stop one short of capacity), so making it even and empty is enough.
 void RingWriter::repair() noexcept {
   auto fix = [this](Slot& s) {
-    if ((s.seq & 1U) == 0) return;
+    const std::uint64_t seq = __atomic_load_n(&s.seq, __ATOMIC_RELAXED);
+    if ((seq & 1U) == 0) return;
+    // Finish the dead writer's write: empty the slot and end it as if begun at seq - 1.
     __atomic_store_n(&s.index, kNoIndex, __ATOMIC_RELAXED);
-    __atomic_store_n(&s.seq, s.seq + 1, __ATOMIC_RELEASE);
+    seqlock::write_end(s.seq, seq - 1);
     ++repaired_;
   };
   for (std::uint32_t i = 0; i < capacity_; ++i) fix(slots_[i]);
@@ -247,7 +215,7 @@ RingWriter& RingWriter::operator=(RingWriter&& o) noexcept {
     close();
     hdr_ = std::exchange(o.hdr_, nullptr);
     slots_ = std::exchange(o.slots_, nullptr);
-    map_len_ = std::exchange(o.map_len_, 0);
+    file_ = std::move(o.file_);
     capacity_ = o.capacity_;
     closed_ = o.closed_;
     upd_ = o.upd_;
@@ -262,16 +230,12 @@ RingWriter::~RingWriter() { close(); }
 
 void RingWriter::write_slot(Slot& s, std::uint64_t index, const Bar& bar,
                             std::uint32_t flags) noexcept {
-  const std::uint64_t seq = s.seq;  // only this thread writes seq
-  __atomic_store_n(&s.seq, seq + 1, __ATOMIC_RELAXED);
-  __atomic_thread_fence(__ATOMIC_RELEASE);
-  __atomic_store_n(&s.index, index, __ATOMIC_RELAXED);
   Bar tmp = bar;
   tmp.flags = flags;
-  const auto* src = reinterpret_cast<const std::uint64_t*>(&tmp);
-  auto* dst = reinterpret_cast<std::uint64_t*>(&s.bar);
-  for (std::size_t i = 0; i < sizeof(Bar) / 8; ++i) __atomic_store_n(&dst[i], src[i], __ATOMIC_RELAXED);
-  __atomic_store_n(&s.seq, seq + 2, __ATOMIC_RELEASE);
+  const std::uint64_t begun = seqlock::write_begin(s.seq);
+  __atomic_store_n(&s.index, index, __ATOMIC_RELAXED);
+  seqlock::store_words(&s.bar, &tmp, sizeof tmp);
+  seqlock::write_end(s.seq, begun);
 }
 
 void RingWriter::bump() noexcept {
@@ -293,11 +257,9 @@ void RingWriter::publish_forming(const Bar& bar) noexcept {
 
 void RingWriter::clear_forming() noexcept {
   Slot& s = hdr_->forming;
-  const std::uint64_t seq = s.seq;
-  __atomic_store_n(&s.seq, seq + 1, __ATOMIC_RELAXED);
-  __atomic_thread_fence(__ATOMIC_RELEASE);
+  const std::uint64_t begun = seqlock::write_begin(s.seq);
   __atomic_store_n(&s.index, kNoIndex, __ATOMIC_RELAXED);
-  __atomic_store_n(&s.seq, seq + 2, __ATOMIC_RELEASE);
+  seqlock::write_end(s.seq, begun);
   bump();
 }
 
@@ -335,7 +297,7 @@ void RingWriter::close() noexcept {
   if (hdr_ == nullptr) return;
   set_state(WriterState::kStopped);
   bump_and_notify();
-  ::munmap(hdr_, map_len_);
+  file_.reset();
   hdr_ = nullptr;
   slots_ = nullptr;
 }

@@ -31,10 +31,12 @@ echo "== install into $prefix"
 "$cmake" --install "$build" --prefix "$prefix" >"$tmp/install.log" || { cat "$tmp/install.log"; fail "cmake --install"; }
 
 echo "== layout"
-must_exist "$prefix"/include/mdfeed/{reader.hpp,error.hpp,layout.hpp,names.hpp} \
+must_exist "$prefix"/include/mdfeed/{reader.hpp,error.hpp,layout.hpp,names.hpp,seqlock.hpp,mapped_file.hpp} \
   "$prefix"/share/cmake/mdfeed/{mdfeedConfig.cmake,mdfeedConfigVersion.cmake,mdfeedTargets.cmake} \
   "$prefix"/share/pkgconfig/mdfeed.pc
-[[ ! -e $prefix/include/mdfeed/ring_writer.hpp ]] || fail "the writer header must not be installed"
+for h in ring_writer.hpp mapped_file_writer.hpp; do
+  [[ ! -e $prefix/include/mdfeed/$h ]] || fail "the writer header $h must not be installed"
+done
 if [[ $daemon_parts == ON ]]; then
   must_exist "$prefix"/bin/mdfeed-ctl "$prefix"/lib/systemd/system/mdfeed.service \
     "$prefix"/lib/tmpfiles.d/mdfeed.conf "$prefix"/lib/sysusers.d/mdfeed.conf \

@@ -8,17 +8,12 @@
 //   ring.wait_for_update(u, std::chrono::milliseconds(100));  // futex, no polling
 #pragma once
 
-#include <fcntl.h>
 #include <linux/futex.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <chrono>
 #include <cstdint>
-#include <cstring>
 #include <ctime>
 #include <iterator>
 #include <optional>
@@ -28,20 +23,13 @@
 
 #include "mdfeed/error.hpp"
 #include "mdfeed/layout.hpp"
+#include "mdfeed/mapped_file.hpp"
 #include "mdfeed/names.hpp"
+#include "mdfeed/seqlock.hpp"
 
 namespace mdfeed {
 
 namespace detail {
-
-// Relaxed atomic word copies: the seqlock makes the result valid; atomics keep it race-free in
-// the C++ model (and ThreadSanitizer quiet). memcpy would be a data race.
-inline void load_words(const void* src, void* dst, std::size_t bytes) noexcept {
-  static_assert(sizeof(Bar) % 8 == 0);
-  const auto* s = static_cast<const std::uint64_t*>(src);
-  auto* d = static_cast<std::uint64_t*>(dst);
-  for (std::size_t i = 0; i < bytes / 8; ++i) d[i] = __atomic_load_n(&s[i], __ATOMIC_RELAXED);
-}
 
 inline std::uint64_t load_acquire(const std::uint64_t* p) noexcept {
   return __atomic_load_n(p, __ATOMIC_ACQUIRE);
@@ -50,37 +38,21 @@ inline std::uint32_t load_acquire(const std::uint32_t* p) noexcept {
   return __atomic_load_n(p, __ATOMIC_ACQUIRE);
 }
 
-inline std::uint64_t monotonic_ns() noexcept {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000ULL +
-         static_cast<std::uint64_t>(ts.tv_nsec);
-}
-
 enum class SlotRead { kOk, kBusy, kWrongIndex };
 
 // One seqlock read attempt of a slot expected to hold absolute index `want` (kNoIndex: any).
 inline SlotRead try_read_slot(const Slot& slot, std::uint64_t want, Bar& out,
                               std::uint64_t* index_out = nullptr) noexcept {
-  const std::uint64_t s1 = load_acquire(&slot.seq);
-  if (s1 & 1U) return SlotRead::kBusy;
-  const std::uint64_t idx = __atomic_load_n(&slot.index, __ATOMIC_RELAXED);
-  load_words(&slot.bar, &out, sizeof(Bar));
-  __atomic_thread_fence(__ATOMIC_ACQUIRE);
-  const std::uint64_t s2 = __atomic_load_n(&slot.seq, __ATOMIC_RELAXED);
-  if (s1 != s2) return SlotRead::kBusy;
+  std::uint64_t idx = kNoIndex;
+  const bool ok = seqlock::try_read(slot.seq, [&]() noexcept {
+    idx = __atomic_load_n(&slot.index, __ATOMIC_RELAXED);
+    seqlock::load_words(&slot.bar, &out, sizeof(Bar));
+  });
+  if (!ok) return SlotRead::kBusy;
   if (index_out != nullptr) *index_out = idx;
   if (want != kNoIndex && idx != want) return SlotRead::kWrongIndex;
   return SlotRead::kOk;
 }
-
-inline std::string header_name(const char* s, std::size_t n) {
-  std::size_t len = 0;
-  while (len < n && s[len] != '\0') ++len;
-  return std::string(s, len);
-}
-
-inline std::string errno_text(int e) { return std::strerror(e); }
 
 // Validates a mapped header against the file size. Any inconsistency is IncompatibleLayout,
 // never an out-of-bounds read: the only header fields trusted are the ones checked here.
@@ -336,11 +308,7 @@ class Ring {
 
   // True if the file at path() is no longer the one mapped (the daemon replaced it). Call
   // reopen() to follow it; the old mapping stays valid until then.
-  [[nodiscard]] bool replaced() const noexcept {
-    struct stat st{};
-    if (::stat(path_.c_str(), &st) != 0) return false;  // gone: keep what we have
-    return st.st_ino != ino_ || st.st_dev != dev_;
-  }
+  [[nodiscard]] bool replaced() const noexcept { return file_.replaced_at(path_); }
 
   // Follows a replaced file. Returns true if the mapping changed.
   bool reopen_if_replaced() {
@@ -364,73 +332,35 @@ class Ring {
   Ring() = default;
 
   void map(const std::string& path) {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-      const int e = errno;
-      if (e == ENOENT) throw NotFound("mdfeed: ring not found: " + path +
-                                      " (is the daemon running with this shm dir, feed, symbol "
-                                      "and interval?)");
-      throw Error("mdfeed: cannot open " + path + ": " + detail::errno_text(e));
-    }
-    struct stat st{};
-    if (::fstat(fd, &st) != 0) {
-      const int e = errno;
-      ::close(fd);
-      throw Error("mdfeed: cannot stat " + path + ": " + detail::errno_text(e));
-    }
-    const auto size = static_cast<std::size_t>(st.st_size);
-    if (size < kHeaderSize) {
-      ::close(fd);
-      throw IncompatibleLayout("mdfeed: " + path + ": file is " + std::to_string(size) +
-                               " bytes, smaller than the " + std::to_string(kHeaderSize) +
-                               "-byte header");
-    }
-    // Map the whole file once: its size was fixed (fallocate) before it was published and it is
-    // never truncated, so every page we validate below stays backed.
-    void* p = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
-    const int e = errno;
-    ::close(fd);
-    if (p == MAP_FAILED) throw Error("mdfeed: cannot map " + path + ": " + detail::errno_text(e));
-    base_ = p;
-    len_ = size;
-    hdr_ = static_cast<const RingHeader*>(p);
-    try {
-      cap_ = detail::validate_header(*hdr_, size, path);
-    } catch (...) {
-      unmap();
-      throw;
-    }
-    slots_ = reinterpret_cast<const Slot*>(static_cast<const char*>(p) + kHeaderSize);
-    ino_ = st.st_ino;
-    dev_ = st.st_dev;
+    MappedFile f = MappedFile::open_read_only(
+        path, kHeaderSize, "the " + std::to_string(kHeaderSize) + "-byte header",
+        "mdfeed: ring not found: " + path +
+            " (is the daemon running with this shm dir, feed, symbol and interval?)");
+    const auto* h = static_cast<const RingHeader*>(f.data());
+    cap_ = detail::validate_header(*h, f.size(), path);
+    hdr_ = h;
+    slots_ = reinterpret_cast<const Slot*>(static_cast<const char*>(f.data()) + kHeaderSize);
+    file_ = std::move(f);
   }
 
   void unmap() noexcept {
-    if (base_ != nullptr) ::munmap(base_, len_);
-    base_ = nullptr;
+    file_.reset();
     hdr_ = nullptr;
     slots_ = nullptr;
-    len_ = 0;
   }
 
   void swap(Ring& o) noexcept {
-    std::swap(base_, o.base_);
-    std::swap(len_, o.len_);
+    file_.swap(o.file_);
     std::swap(hdr_, o.hdr_);
     std::swap(slots_, o.slots_);
     std::swap(cap_, o.cap_);
-    std::swap(ino_, o.ino_);
-    std::swap(dev_, o.dev_);
     std::swap(path_, o.path_);
   }
 
-  void* base_ = nullptr;
-  std::size_t len_ = 0;
+  MappedFile file_;  // read-only, whole file
   const RingHeader* hdr_ = nullptr;
   const Slot* slots_ = nullptr;
   std::uint32_t cap_ = 0;
-  ino_t ino_ = 0;
-  dev_t dev_ = 0;
   std::string path_;
 };
 

@@ -35,15 +35,15 @@
 //      16  96    Bar (see below)
 //     112  16    reserved
 //
-// Protocol (see DESIGN.md): writer bumps seq to odd, release fence, stores the fields with
-// relaxed atomics, then stores seq+2 with release. A reader loads seq (acquire), copies the
-// fields with relaxed atomic loads, an acquire fence, then reloads seq; equal and even = valid.
+// Protocol: the seqlock in mdfeed/seqlock.hpp (see DESIGN.md) guards index and bar together;
+// a copy taken between two equal, even reads of seq is valid.
 // 128 rather than 64 bytes of separation because the adjacent-line prefetcher on x86 pulls
 // pairs of 64-byte lines; std::hardware_destructive_interference_size is not ABI-stable.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <ctime>
 #include <type_traits>
 
 namespace mdfeed {
@@ -192,5 +192,15 @@ static_assert(__atomic_always_lock_free(sizeof(std::uint32_t), nullptr));
 [[nodiscard]] constexpr bool is_power_of_two(std::uint64_t v) noexcept {
   return v != 0 && (v & (v - 1)) == 0;
 }
+
+namespace detail {
+// The clock of every heartbeat_ns field (CLOCK_MONOTONIC; one clock for all processes).
+inline std::uint64_t monotonic_ns() noexcept {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000ULL +
+         static_cast<std::uint64_t>(ts.tv_nsec);
+}
+}  // namespace detail
 
 }  // namespace mdfeed

@@ -74,6 +74,15 @@ inline constexpr IntervalInfo kIntervals[] = {
   return true;
 }
 
+namespace detail {
+// A NUL-padded name field of a mapped header (at most n bytes, maybe without a NUL).
+inline std::string header_name(const char* s, std::size_t n) {
+  std::size_t len = 0;
+  while (len < n && s[len] != '\0') ++len;
+  return std::string(s, len);
+}
+}  // namespace detail
+
 // shm dir resolution: explicit, then $MDFEED_SHM_DIR, then /dev/shm/mdfeed.
 [[nodiscard]] inline std::string resolve_shm_dir(std::string_view explicit_dir = {}) {
   if (!explicit_dir.empty()) return std::string(explicit_dir);

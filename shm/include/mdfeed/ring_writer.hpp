@@ -7,6 +7,7 @@
 #include <string>
 
 #include "mdfeed/layout.hpp"
+#include "mdfeed/mapped_file.hpp"
 
 namespace mdfeed {
 
@@ -71,7 +72,7 @@ class RingWriter {
 
   RingHeader* hdr_ = nullptr;
   Slot* slots_ = nullptr;
-  std::size_t map_len_ = 0;
+  MappedFile file_;  // read-write, whole file
   std::uint32_t capacity_ = 0;
   std::uint64_t closed_ = 0;  // writer's own copy of closed_count
   std::uint32_t upd_ = 0;     // writer's own copy of update_count
