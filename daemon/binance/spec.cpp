@@ -154,7 +154,8 @@ RestOutcome classify(const venue::HttpAnswer& a) {
   return o;
 }
 
-RestOutcome parse_klines(std::string_view body, std::string_view, std::vector<Bar>& out) {
+RestOutcome parse_klines(std::string_view body, std::string_view, std::string_view,
+                         std::vector<Bar>& out) {
   return from_result(parse_klines_response(body, out));
 }
 

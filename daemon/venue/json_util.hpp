@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -32,6 +33,41 @@ static_assert(kParsePadding == simdjson::SIMDJSON_PADDING);
 // the root value, and a location still in bounds means more tokens. Call after consuming the root.
 inline bool has_trailing_content(od::document& doc) noexcept {
   return !doc.current_location().error();
+}
+
+// The preconditions of parsing one WebSocket message: not empty, within max_bytes, and followed
+// by simdjson's padding (capacity counts from data). On failure writes why into err[n] and
+// returns false.
+inline bool check_message(const char* data, std::size_t len, std::size_t capacity,
+                          std::size_t max_bytes, char* err, std::size_t n) noexcept {
+  if (data == nullptr || len == 0) {
+    std::snprintf(err, n, "empty message");
+  } else if (len > max_bytes) {
+    std::snprintf(err, n, "message of %zu bytes exceeds the %zu byte limit", len, max_bytes);
+  } else if (capacity < len + simdjson::SIMDJSON_PADDING) {
+    std::snprintf(err, n, "buffer of %zu bytes lacks %zu bytes of padding after %zu bytes",
+                  capacity, simdjson::SIMDJSON_PADDING, len);
+  } else {
+    return true;
+  }
+  return false;
+}
+
+// Walks obj's fields in order, calling fn(key, value), which returns false to stop (having
+// recorded its own reason). Returns the first simdjson error, else SUCCESS; stopped tells whether
+// fn stopped the walk. After either, the document must not be used again.
+template <class Fn>
+inline error_code for_each_field(od::object& obj, bool& stopped, Fn&& fn) noexcept {
+  stopped = false;
+  for (auto member : obj) {
+    od::field f;
+    if (error_code e = std::move(member).get(f)) return e;
+    if (!fn(f.key(), f.value())) {
+      stopped = true;
+      return simdjson::SUCCESS;
+    }
+  }
+  return simdjson::SUCCESS;
 }
 
 // A bounded, reusable On-Demand parser for bodies that arrive without simdjson's padding (REST

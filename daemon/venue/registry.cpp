@@ -5,6 +5,7 @@
 #include "venue/venue.hpp"
 
 #include "binance/spec.hpp"
+#include "okx/spec.hpp"
 
 namespace mdfeed::venue {
 namespace {
@@ -12,6 +13,7 @@ namespace {
 const Spec* const kRegistry[] = {
     &binance::kSpotSpec,
     &binance::kUsdmSpec,
+    &okx::kSpec,
 };
 
 }  // namespace

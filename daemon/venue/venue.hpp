@@ -69,9 +69,11 @@ struct RestProtocol {
 
   // A kOk klines body: rows in ASCENDING open time, flagged kBarBackfilled (whether the newest
   // row is closed is core's call, on the exchange clock). out is cleared first and left empty
-  // on failure (verdict kMalformed or kVenueError).
-  RestOutcome (*parse_klines)(std::string_view body, std::string_view interval,
-                              std::vector<Bar>& out);
+  // on failure (verdict kMalformed or kVenueError). symbol is the one the request was for: a
+  // body need not name it, yet its meaning may depend on it (OKX volume units differ between
+  // spot and swaps).
+  RestOutcome (*parse_klines)(std::string_view body, std::string_view symbol,
+                              std::string_view interval, std::vector<Bar>& out);
 
   std::string_view server_time_target;  // path and query
   int server_time_cost;

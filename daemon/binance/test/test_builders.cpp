@@ -132,7 +132,7 @@ TEST_CASE("REST answers are classified", "[binance][venue]") {
   CHECK(o.verdict == RestVerdict::kMalformed);
   CHECK(o.message == "HTTP 502");
   std::vector<mdfeed::Bar> bars;
-  CHECK(rest.parse_klines("[[1,\"1\",\"2\",\"0.5\",\"1.5\",\"10\",59999,\"15\",3,\"4\",\"6\",\"0\"]]", "1m", bars).ok());
+  CHECK(rest.parse_klines("[[1,\"1\",\"2\",\"0.5\",\"1.5\",\"10\",59999,\"15\",3,\"4\",\"6\",\"0\"]]", "BTCUSDT", "1m", bars).ok());
   CHECK(bars.size() == 1);
 }
 
