@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -27,6 +28,13 @@ static_assert(kParsePadding == simdjson::SIMDJSON_PADDING);
 [[gnu::always_inline]] inline error_code get_decimal(od::value& v, double& out) noexcept {
   if (*v.raw_json_token().data() != '"') return simdjson::INCORRECT_TYPE;  // peeks only
   return v.get_double_in_string().get(out);
+}
+
+// Integers sent as strings ("1670608800000": Bybit and OKX times), with the same quote check.
+[[gnu::always_inline]] inline error_code get_integer_in_string(od::value& v,
+                                                               std::int64_t& out) noexcept {
+  if (*v.raw_json_token().data() != '"') return simdjson::INCORRECT_TYPE;  // peeks only
+  return v.get_int64_in_string().get(out);
 }
 
 // True when bytes follow the root value ({..}} or [..]x): simdjson On-Demand stops at the end of
