@@ -6,6 +6,7 @@
 
 #include "binance/spec.hpp"
 #include "okx/spec.hpp"
+#include "bybit/spec.hpp"
 
 namespace mdfeed::venue {
 namespace {
@@ -14,6 +15,8 @@ const Spec* const kRegistry[] = {
     &binance::kSpotSpec,
     &binance::kUsdmSpec,
     &okx::kSpec,
+    &bybit::kSpotSpec,
+    &bybit::kLinearSpec,
 };
 
 }  // namespace
