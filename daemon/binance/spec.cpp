@@ -66,7 +66,9 @@ class Ws final : public venue::WsProtocol {
   }
 
   // Binance pings us (protocol frames; lws answers them): no application heartbeat.
-  std::optional<std::string> heartbeat(std::int64_t, std::int64_t) override { return std::nullopt; }
+  std::optional<std::string> heartbeat(std::int64_t, std::int64_t, std::int64_t) override {
+    return std::nullopt;
+  }
 
   Event parse(const char* data, std::size_t len, std::size_t capacity) noexcept override {
     KlineMsg m;

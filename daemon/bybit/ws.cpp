@@ -80,13 +80,15 @@ class Ws final : public venue::WsProtocol {
   // "We recommend that you send the ping heartbeat packet every 20 seconds" (v5 "Connect").
   // The first call starts the clock; pushes do not replace pings (only a pong proves the
   // connection to core).
-  std::optional<std::string> heartbeat(std::int64_t now_ms, std::int64_t) override {
+  std::optional<std::string> heartbeat(std::int64_t now_ms, std::int64_t,
+                                       std::int64_t heartbeat_ms) override {
+    if (heartbeat_ms <= 0) return std::nullopt;
     if (!clock_started_) {
       clock_started_ = true;
       last_ping_ms_ = now_ms;
       return std::nullopt;
     }
-    if (now_ms - last_ping_ms_ < heartbeat_ms_) return std::nullopt;
+    if (now_ms - last_ping_ms_ < heartbeat_ms) return std::nullopt;
     last_ping_ms_ = now_ms;
     return ping_frame(next_ping_id_++);
   }

@@ -40,6 +40,10 @@ struct FeedConfig {
   // Binance counts pings and pongs against its 5 incoming messages/s, so leave room for one.
   std::uint32_t max_control_msgs_per_s = 4;
   double rest_timeout_s = 10;
+  // The venue's application heartbeat (OKX text ping, Bybit op:ping): period, and how long a
+  // ping may go unanswered before the connection is replaced. Defaults: the venue's.
+  double heartbeat_s = 0;          // 0: none (the server pings, as Binance)
+  double heartbeat_timeout_s = 10;
 };
 
 struct Config {

@@ -317,6 +317,8 @@ const std::vector<KeyDef<FeedConfig>>& feed_keys() {
     // Binance spot drops a connection sending more than 5 messages/s (pings and pongs included).
     {"max_control_msgs_per_s", &F::max_control_msgs_per_s, kOpt, kRestart, {1, 100},         nullptr,        nullptr, ""},
     {"rest_timeout_s",         &F::rest_timeout_s,         kOpt, kRestart, {0, 300, kOpen},  nullptr,        nullptr, ""},
+    {"heartbeat_s",            &F::heartbeat_s,            kOpt, kRestart, {0, 3600},        nullptr,        nullptr, ""},
+    {"heartbeat_timeout_s",    &F::heartbeat_timeout_s,    kOpt, kRestart, {0, 3600, kOpen}, nullptr,        nullptr, ""},
   };
   return keys;
 }
@@ -348,6 +350,9 @@ void venue_defaults(FeedConfig& f, const std::function<bool(std::string_view)>& 
   // An hour ahead of the venue's cut (Binance: 24 h), or never.
   if (!written("rotate_after_s"))
     f.rotate_after_s = l.connection_lifetime_ms > 0 ? static_cast<double>(l.connection_lifetime_ms) / 1000.0 - 3600 : 0;
+  if (!written("heartbeat_s")) f.heartbeat_s = static_cast<double>(l.heartbeat_ms) / 1000.0;
+  if (!written("heartbeat_timeout_s") && l.heartbeat_ms > 0)
+    f.heartbeat_timeout_s = static_cast<double>(l.pong_deadline_ms) / 1000.0;
   // A venue that pushes slowly (Bybit: up to 60 s apart) is not stale after 10 s of quiet.
   if (!written("stale_after_s"))
     f.stale_after_s = std::max(f.stale_after_s, 2.5 * static_cast<double>(l.kline_push_ms) / 1000.0);

@@ -197,7 +197,8 @@ void WsSession::tick(std::int64_t mono_ms) {
     p = primary();
   }
   const auto stale_ms = static_cast<std::int64_t>(cfg.stale_after_s * 1000.0);
-  const std::int64_t pong_deadline_ms = host_.spec().limits.pong_deadline_ms;
+  const auto heartbeat_ms = static_cast<std::int64_t>(cfg.heartbeat_s * 1000.0);
+  const auto pong_deadline_ms = static_cast<std::int64_t>(cfg.heartbeat_timeout_s * 1000.0);
   const std::int64_t gap = 1000 / std::max<std::uint32_t>(1, cfg.max_control_msgs_per_s);
   for (auto& cp : conns_) {
     Conn& c = *cp;
@@ -222,7 +223,7 @@ void WsSession::tick(std::int64_t mono_ms) {
       close_conn(c, "heartbeat unanswered for " + std::to_string((mono_ms - c.ping_since_ms) / 1000) + " s");
       continue;
     }
-    if (auto hb = c.proto->heartbeat(mono_ms, c.last_rx_ms)) {
+    if (auto hb = c.proto->heartbeat(mono_ms, c.last_rx_ms, heartbeat_ms)) {
       c.control.push_front(std::move(*hb));  // ahead of queued subscriptions
       if (c.ping_since_ms < 0) c.ping_since_ms = mono_ms;
       ++stats_.heartbeats;

@@ -97,9 +97,10 @@ class Ws final : public venue::WsProtocol {
   // Sends `ping` once nothing has arrived for kPingAfterMs, and again only when another
   // kPingAfterMs pass with nothing received since the last ping (an answered ping moves
   // last_rx_ms past it). Core enforces the pong deadline.
-  std::optional<std::string> heartbeat(std::int64_t now_ms, std::int64_t last_rx_ms) override {
-    if (now_ms - last_rx_ms < kPingAfterMs) return std::nullopt;
-    if (last_ping_ms_ >= last_rx_ms && now_ms - last_ping_ms_ < kPingAfterMs) return std::nullopt;
+  std::optional<std::string> heartbeat(std::int64_t now_ms, std::int64_t last_rx_ms,
+                                       std::int64_t period_ms) override {
+    if (period_ms <= 0 || now_ms - last_rx_ms < period_ms) return std::nullopt;
+    if (last_ping_ms_ >= last_rx_ms && now_ms - last_ping_ms_ < period_ms) return std::nullopt;
     last_ping_ms_ = now_ms;
     return std::string("ping");
   }

@@ -41,10 +41,13 @@ class WsProtocol {
       const std::vector<std::string>& topics, bool subscribe, std::int64_t& next_id) const = 0;
 
   // The venue's application heartbeat: a frame to send now, or nothing. last_rx_ms is the
-  // local monotonic time the connection last received anything; the protocol remembers what it
-  // sent itself. Venues whose server pings (Binance) never return a frame.
+  // local monotonic time the connection last received anything; period_ms is the config's
+  // heartbeat_s (default Limits::heartbeat_ms). The venue owns the rule (OKX: after period_ms
+  // of receive silence; Bybit: every period_ms) and remembers what it sent itself. Venues whose
+  // server pings (Binance) never return a frame.
   [[nodiscard]] virtual std::optional<std::string> heartbeat(std::int64_t now_ms,
-                                                             std::int64_t last_rx_ms) = 0;
+                                                             std::int64_t last_rx_ms,
+                                                             std::int64_t period_ms) = 0;
 
   // One complete message. The caller guarantees capacity >= len + kParsePadding bytes are
   // readable (simdjson). Never throws, never allocates per message once warmed up.

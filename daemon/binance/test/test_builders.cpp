@@ -141,7 +141,7 @@ TEST_CASE("the WebSocket protocol object parses a capture and builds frames", "[
     auto ws = spec->make_ws(1 << 16);
     REQUIRE(ws);
     CHECK(ws->kline_topic("BTCUSDT", "1m") == "btcusdt@kline_1m");
-    CHECK_FALSE(ws->heartbeat(1'000'000, 0));  // the server pings us
+    CHECK_FALSE(ws->heartbeat(1'000'000, 0, 20'000));  // the server pings us
     std::int64_t id = 1;
     std::vector<std::string> topics;
     for (int i = 0; i < 150; ++i) topics.push_back("s" + std::to_string(i) + "@kline_1m");

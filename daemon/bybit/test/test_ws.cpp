@@ -198,13 +198,13 @@ TEST_CASE("topics, paths and subscribe batching", "[bybit][ws]") {
 
 TEST_CASE("the ping goes out every 20 s", "[bybit][ws]") {
   const auto ws = mdfeed::bybit::kLinearSpec.make_ws(1 << 16);
-  CHECK_FALSE(ws->heartbeat(1'000, 1'000));  // starts the clock
-  CHECK_FALSE(ws->heartbeat(20'999, 20'000));
-  const auto first = ws->heartbeat(21'000, 21'000);
+  CHECK_FALSE(ws->heartbeat(1'000, 1'000, 20'000));  // starts the clock
+  CHECK_FALSE(ws->heartbeat(20'999, 20'000, 20'000));
+  const auto first = ws->heartbeat(21'000, 21'000, 20'000);
   REQUIRE(first);
   CHECK(*first == R"({"req_id":"1","op":"ping"})");
-  CHECK_FALSE(ws->heartbeat(40'999, 40'000));
-  const auto second = ws->heartbeat(41'000, 41'000);
+  CHECK_FALSE(ws->heartbeat(40'999, 40'000, 20'000));
+  const auto second = ws->heartbeat(41'000, 41'000, 20'000);
   REQUIRE(second);
   CHECK(*second == R"({"req_id":"2","op":"ping"})");
 }

@@ -308,18 +308,18 @@ TEST_CASE("heartbeat: ping after 20 s of silence, once per silence or per 20 s")
   CHECK(kSpec.limits.heartbeat_ms == 20'000);
   CHECK(kSpec.limits.pong_deadline_ms == 10'000);
   const std::int64_t t0 = 1'000'000;
-  CHECK_FALSE(ws->heartbeat(t0, t0));
-  CHECK_FALSE(ws->heartbeat(t0 + 19'999, t0));
-  auto p = ws->heartbeat(t0 + 20'000, t0);
+  CHECK_FALSE(ws->heartbeat(t0, t0, 20'000));
+  CHECK_FALSE(ws->heartbeat(t0 + 19'999, t0, 20'000));
+  auto p = ws->heartbeat(t0 + 20'000, t0, 20'000);
   REQUIRE(p);
   CHECK(*p == "ping");
-  CHECK_FALSE(ws->heartbeat(t0 + 20'001, t0));
-  CHECK_FALSE(ws->heartbeat(t0 + 39'999, t0));
-  CHECK(ws->heartbeat(t0 + 40'000, t0));  // still silent 20 s after the ping: again
+  CHECK_FALSE(ws->heartbeat(t0 + 20'001, t0, 20'000));
+  CHECK_FALSE(ws->heartbeat(t0 + 39'999, t0, 20'000));
+  CHECK(ws->heartbeat(t0 + 40'000, t0, 20'000));  // still silent 20 s after the ping: again
   // The pong arrives; the next ping waits for 20 s of silence after it.
   const std::int64_t rx = t0 + 40'100;
-  CHECK_FALSE(ws->heartbeat(rx + 1, rx));
-  CHECK_FALSE(ws->heartbeat(rx + 19'999, rx));
-  CHECK(ws->heartbeat(rx + 20'000, rx));
+  CHECK_FALSE(ws->heartbeat(rx + 1, rx, 20'000));
+  CHECK_FALSE(ws->heartbeat(rx + 19'999, rx, 20'000));
+  CHECK(ws->heartbeat(rx + 20'000, rx, 20'000));
   CHECK(parse(*ws, "pong").kind == EventKind::kPong);
 }
