@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
+#include <limits>
 #include <string>
 
 #include "mdfeed/layout.hpp"
@@ -59,6 +60,16 @@ inline Bar synth_bar(std::uint64_t i, std::uint64_t rev = 0, bool closed = true)
   b.taker_buy_quote_volume = b.quote_volume / 2.0;
   b.trades = i * 1000 + rev;
   b.flags = closed ? kBarClosed : 0;
+  return b;
+}
+
+// b as a venue without trade counts or taker-buy volumes (OKX, Bybit) stores it: those doubles
+// NaN, trades 0 and kBarNoTrades set (DESIGN.md: fields a venue does not send are unknown).
+inline Bar with_unknown_fields(Bar b) {
+  b.taker_buy_volume = std::numeric_limits<double>::quiet_NaN();
+  b.taker_buy_quote_volume = std::numeric_limits<double>::quiet_NaN();
+  b.trades = 0;
+  b.flags |= kBarNoTrades;
   return b;
 }
 

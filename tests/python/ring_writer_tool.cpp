@@ -3,13 +3,15 @@
 //
 //   ring_writer_tool --dir D [--feed F] [--symbol S] [--interval I] [--capacity C]
 //                    [--closed N] [--forming] [--values synth|tricky]
+//                    [--unknown-fields all|odd]
 //                    [--hold | --stress [--revs R]] [--max-ms MS]
 //   ring_writer_tool --print-layout
 //
 // Output: one "BAR <index> <fields...>" line per closed bar written, "FORMING <index> <fields>"
 // for the forming bar (doubles as 16 hex digits of their bits), then "READY <path>". With --hold
 // the writer stays live (heartbeat every 100 ms); with --stress it rewrites the forming bar and
-// closes bars at full speed. Both end at EOF on stdin or after --max-ms, then the writer closes
+// closes bars at full speed. --unknown-fields writes the bars (all, or those with an odd index)
+// as OKX/Bybit are stored: NaN taker-buy volumes, trades 0 and kBarNoTrades. Both end at EOF on stdin or after --max-ms, then the writer closes
 // (state "stopped") and "DONE closed=<n> updates=<n>" is printed.
 #include <poll.h>
 #include <unistd.h>
@@ -35,6 +37,7 @@ struct Args {
   std::uint64_t closed = 0;
   bool forming = false;
   bool tricky = false;
+  enum class Unknown { kNone, kAll, kOdd } unknown = Unknown::kNone;
   bool hold = false;
   bool stress = false;
   std::uint64_t revs = 50;  // forming updates per bar in --stress (synth rev must stay < 1000)
@@ -44,6 +47,12 @@ struct Args {
 [[noreturn]] void usage(const char* why) {
   std::fprintf(stderr, "ring_writer_tool: %s\n", why);
   std::exit(2);
+}
+
+Args::Unknown parse_unknown(const std::string& v) {
+  if (v == "all") return Args::Unknown::kAll;
+  if (v == "odd") return Args::Unknown::kOdd;
+  usage("--unknown-fields takes all or odd");
 }
 
 Args parse(int argc, char** argv) {
@@ -66,6 +75,7 @@ Args parse(int argc, char** argv) {
     else if (k == "--closed") a.closed = std::stoull(val());
     else if (k == "--forming") a.forming = true;
     else if (k == "--values") a.tricky = val() == "tricky";
+    else if (k == "--unknown-fields") a.unknown = parse_unknown(val());
     else if (k == "--hold") a.hold = true;
     else if (k == "--stress") a.stress = true;
     else if (k == "--revs") a.revs = std::stoull(val());
@@ -111,8 +121,11 @@ mdfeed::Bar tricky_bar(const std::string& interval, std::uint64_t i, bool closed
 }
 
 mdfeed::Bar make_bar(const Args& a, std::uint64_t i, bool closed) {
-  return a.tricky ? tricky_bar(a.ring.interval, i, closed)
-                  : mdfeed::test::synth_bar(i, closed ? 0 : 1, closed);
+  const mdfeed::Bar b = a.tricky ? tricky_bar(a.ring.interval, i, closed)
+                                 : mdfeed::test::synth_bar(i, closed ? 0 : 1, closed);
+  const bool unknown = a.unknown == Args::Unknown::kAll ||
+                       (a.unknown == Args::Unknown::kOdd && i % 2 == 1);
+  return unknown ? mdfeed::test::with_unknown_fields(b) : b;
 }
 
 std::uint64_t bits(double d) {

@@ -1,7 +1,17 @@
 // Ring helpers shared by bars, tail and list.
 #include "ring_util.hpp"
 
+#include <cmath>
+
 namespace mdfeed::ctl {
+namespace {
+
+// A table/tail cell: "-" for a field the venue does not send (NaN; inf too, as JSON has no
+// spelling for either and writes null).
+std::string cell(double v) { return std::isfinite(v) ? format_double(v) : "-"; }
+std::string trades_cell(const Bar& b) { return b.trades_known() ? std::to_string(b.trades) : "-"; }
+
+}  // namespace
 
 Ring open_ring(const Invocation& inv, const RingName& name) {
   require_shm_dir(inv.shm_dir);
@@ -30,8 +40,10 @@ void bar_json(Json& j, const Bar& b) {
       .key("quote_volume").value(b.quote_volume)
       .key("taker_buy_volume").value(b.taker_buy_volume)
       .key("taker_buy_quote_volume").value(b.taker_buy_quote_volume)
-      .key("trades").value(b.trades)
-      .key("closed").value(b.closed())
+      .key("trades");
+  if (b.trades_known()) j.value(b.trades);
+  else j.null();  // kBarNoTrades: the venue does not count trades, unknown is not zero
+  j.key("closed").value(b.closed())
       .key("backfilled").value(b.backfilled())
       .end_object();
 }
@@ -45,18 +57,16 @@ std::vector<bool> bar_right_aligned() {
 }
 
 std::vector<std::string> bar_cells(const Bar& b) {
-  return {iso_utc(b.open_time_ms), format_double(b.open), format_double(b.high),
-          format_double(b.low),    format_double(b.close), format_double(b.volume),
-          format_double(b.quote_volume), std::to_string(b.trades),
-          b.closed() ? "closed" : "forming"};
+  return {iso_utc(b.open_time_ms), cell(b.open),   cell(b.high),
+          cell(b.low),             cell(b.close),  cell(b.volume),
+          cell(b.quote_volume),    trades_cell(b), b.closed() ? "closed" : "forming"};
 }
 
 std::string bar_line(const Bar& b) {
   return iso_utc(b.open_time_ms) + (b.closed() ? "  closed   " : "  forming  ") +
-         "open=" + format_double(b.open) + " high=" + format_double(b.high) +
-         " low=" + format_double(b.low) + " close=" + format_double(b.close) +
-         " volume=" + format_double(b.volume) + " quote_volume=" + format_double(b.quote_volume) +
-         " trades=" + std::to_string(b.trades) + "\n";
+         "open=" + cell(b.open) + " high=" + cell(b.high) + " low=" + cell(b.low) +
+         " close=" + cell(b.close) + " volume=" + cell(b.volume) +
+         " quote_volume=" + cell(b.quote_volume) + " trades=" + trades_cell(b) + "\n";
 }
 
 }  // namespace mdfeed::ctl

@@ -17,6 +17,9 @@ inline constexpr std::chrono::milliseconds kWriterDeadAfter{2000};
 // live / stopped / retired / init, or "dead" for a live writer whose heartbeat stopped.
 [[nodiscard]] std::string writer_text(const Ring& ring);
 
+// Fields a venue does not send (DESIGN.md "Venues": NaN doubles, kBarNoTrades for the trade
+// count) are null in JSON and "-" in tables and tail lines, never "nan" or 0.
+//
 // One bar as a JSON object: open_time, close_time (ms), OHLC, volumes, trades, closed.
 void bar_json(Json& j, const Bar& b);
 // Cells for a bars table row, in bar_headers() order.

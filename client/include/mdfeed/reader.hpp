@@ -6,6 +6,9 @@
 //   for (const mdfeed::Bar& b : ring.latest(20)) ...          // zero copy, oldest first
 //   auto u = ring.update_count();
 //   ring.wait_for_update(u, std::chrono::milliseconds(100));  // futex, no polling
+//
+// Fields a venue does not send are unknown, not zero (OKX, Bybit): the doubles are NaN and the
+// trade count is flagged kBarNoTrades, so check b.trades_known() before using b.trades.
 #pragma once
 
 #include <linux/futex.h>

@@ -49,6 +49,12 @@ def get_bars(symbol: str, count: int = 20, frequency: str = "1m", feed: str = "b
     copy cannot be avoided: include_forming (the forming bar lives in the header), a window
     that wraps around the end of the ring, or bars spliced from `fallback`.
 
+    Unknown fields: the bars are the ring's bytes, so nothing is masked. Doubles a venue does
+    not send (taker_buy_volume and taker_buy_quote_volume on OKX and Bybit) are NaN. A trade
+    count the venue does not send is stored as 0 with BAR_NO_TRADES set in `flags`: never read
+    `trades` without checking mdfeed.trades_known(bars) (get_price does this for you, giving
+    pd.NA).
+
     Arguments are those of get_price.
     """
     return _collect(symbol, count, frequency, feed, include_forming, shm_dir, fallback, strict)
@@ -59,15 +65,19 @@ def get_price(symbol: str, count: int = 20, frequency: str = "1m", feed: str = "
               fallback: Optional[Fallback] = None, strict: bool = False) -> pd.DataFrame:
     """The last `count` closed bars of `symbol` as a DataFrame.
 
-    Index: bar open time (UTC). Columns: open, high, low, close, volume, quote_volume, trades,
-    closed. With include_forming=True the bar still forming, if any, is appended as one more
+    Index: bar open time (UTC). Columns: open, high, low, close, volume, quote_volume (float64),
+    trades (pandas nullable Int64, always, even when every count is known: the dtype does not
+    depend on the venue or the rows), closed (bool). Fields a venue does not send are unknown,
+    never zero: NaN in the float columns, pd.NA in trades (OKX and Bybit send no trade count).
+    With include_forming=True the bar still forming, if any, is appended as one more
     row with closed=False (as `mdfeed-ctl bars -n N` prints N closed bars plus the forming one).
 
     frequency: a Binance interval ("1s", "1m", "3m", "5m", ..., "1d", "1w", "1M").
     shm_dir: the rings' directory; default $MDFEED_SHM_DIR, then /dev/shm/mdfeed.
-    fallback: fallback(symbol, count, frequency) -> DataFrame shaped like this result; called
-        when the ring holds fewer than `count` closed bars (its older rows are spliced in front
-        of the ring's, the ring winning where both have a bar) or when there is no ring at all
+    fallback: fallback(symbol, count, frequency) -> DataFrame shaped like this result (its
+        trades may be Int64 with pd.NA, float with NaN, or plain int64); called when the ring
+        holds fewer than `count` closed bars (its older rows are spliced in front of the
+        ring's, the ring winning where both have a bar) or when there is no ring at all
         (backtests: the result then comes from it entirely).
     strict: a dead writer raises mdfeed.Stale instead of warning with mdfeed.StaleWarning.
 
@@ -92,13 +102,26 @@ def open_ring(symbol: str, frequency: str = "1m", feed: str = "binance",
 
 
 def bars_to_frame(bars: np.ndarray) -> pd.DataFrame:
-    """BAR_DTYPE array -> the get_price DataFrame (copies the values, bit for bit)."""
+    """BAR_DTYPE array -> the get_price DataFrame (copies the values, bit for bit; NaN stays
+    NaN). trades is Int64, pd.NA where BAR_NO_TRADES is set."""
     index = pd.DatetimeIndex(bars["open_time_ms"].astype("datetime64[ms]"), tz="UTC",
                              name=INDEX_NAME)
     columns = {c: bars[c] for c in _FLOAT_COLUMNS}
-    columns["trades"] = bars["trades"].astype(np.int64)
+    columns["trades"] = pd.arrays.IntegerArray(bars["trades"].astype(np.int64),
+                                               ~trades_known(bars))
     columns["closed"] = (bars["flags"] & L.BAR_CLOSED) != 0
     return pd.DataFrame(columns, index=index)
+
+
+def trades_known(bars: np.ndarray) -> np.ndarray:
+    """Per bar of a BAR_DTYPE array (e.g. from get_bars): True where `trades` is a real count,
+    False where the venue does not send one (BAR_NO_TRADES; the stored value is then meaningless,
+    normally 0). C++: Bar::trades_known().
+
+        bars = mdfeed.get_bars("BTC-USDT", 20, feed="okx")
+        counts = np.where(mdfeed.trades_known(bars), bars["trades"], 0)  # or mask them
+    """
+    return (np.asarray(bars["flags"]) & L.BAR_NO_TRADES) == 0
 
 
 # --- one call ---------------------------------------------------------------------------------
@@ -255,7 +278,8 @@ def _splice(history: np.ndarray, ring_bars: np.ndarray, need: int, frequency: st
 def _frame_to_bars(frame: pd.DataFrame, frequency: str) -> np.ndarray:
     """A fallback DataFrame -> BAR_DTYPE, sorted by open time, one row per open time (the last
     one given wins). Fields a DataFrame does not carry: close time is derived from the
-    interval, taker-buy volumes are NaN, flags get BAR_BACKFILLED."""
+    interval, taker-buy volumes are NaN, flags get BAR_BACKFILLED. A missing trade count
+    (pd.NA, NaN, None) is stored as 0 with BAR_NO_TRADES, as the daemon stores it."""
     missing = [c for c in COLUMNS if c not in frame.columns]
     if missing:
         raise SpliceError(f"mdfeed: fallback frame lacks columns {missing} (needs "
@@ -274,13 +298,16 @@ def _frame_to_bars(frame: pd.DataFrame, frequency: str) -> np.ndarray:
     try:
         for c in _FLOAT_COLUMNS:
             bars[c] = frame[c].to_numpy(np.float64)
-        bars["trades"] = frame["trades"].to_numpy(np.int64)
+        trades = frame["trades"]
+        no_trades = trades.isna().to_numpy(bool)
+        bars["trades"] = trades.mask(no_trades, 0).to_numpy(np.int64)
         closed = frame["closed"].to_numpy(bool)
     except (TypeError, ValueError) as e:
         raise SpliceError(f"mdfeed: fallback frame has values of the wrong type: {e}") from None
     bars["taker_buy_volume"] = np.nan
     bars["taker_buy_quote_volume"] = np.nan
-    bars["flags"] = np.where(closed, L.BAR_CLOSED, 0) | L.BAR_BACKFILLED
+    bars["flags"] = (np.where(closed, L.BAR_CLOSED, 0) | np.where(no_trades, L.BAR_NO_TRADES, 0)
+                     | L.BAR_BACKFILLED)
     return bars
 
 

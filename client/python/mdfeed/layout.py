@@ -20,6 +20,9 @@ MAX_CAPACITY = 1 << 24  # same sanity bound as the C++ reader
 # Bar.flags bits.
 BAR_CLOSED = 1 << 0  # final (x:true or closed by REST)
 BAR_BACKFILLED = 1 << 1  # came from REST (or a fallback), not the stream
+# The venue does not count trades (OKX, Bybit): `trades` is unknown, not zero (C++:
+# kBarNoTrades, Bar::trades_known()). Doubles a venue does not send are NaN and carry no flag.
+BAR_NO_TRADES = 1 << 2
 
 # WriterState values.
 STATE_INIT, STATE_LIVE, STATE_STOPPED, STATE_RETIRED = 0, 1, 2, 3

@@ -10,6 +10,9 @@
 //   degraded  as healthy, but ETHUSDT 1m has not updated for 60 s and a second connection is
 //             in backoff after a TLS error
 //   quiet     as healthy, but the rings never change after start (tail sees no updates)
+//   unknown   as healthy, but ETHUSDT is stored as OKX/Bybit bars are: no trade count
+//             (kBarNoTrades), NaN taker-buy volumes; bars whose index is a multiple of 4 also
+//             have a NaN quote_volume, so a double the bars table shows is unknown too
 //   stopped   publish, then exit cleanly (status segment marked stopped)
 //   crashed   publish, then SIGKILL ourselves (pid gone, segment still "live")
 //   hung      publish once, then stop beating (heartbeat goes stale) until S seconds pass
@@ -21,6 +24,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -68,10 +72,19 @@ struct FakeStream {
   RingWriter ring;
   std::string symbol;
   std::uint64_t rev = 0;
-  bool frozen = false;  // degraded mode: this stream stopped updating long ago
+  bool frozen = false;   // degraded mode: this stream stopped updating long ago
+  bool unknown = false;  // unknown mode: fields a venue does not send
 };
 
-FakeStream make_stream(const Options& o, const std::string& symbol) {
+Bar stream_bar(const FakeStream& s, std::uint64_t i, std::uint64_t rev = 0, bool closed = true) {
+  Bar b = synth_bar(i, rev, closed);
+  if (!s.unknown) return b;
+  b = mdfeed::test::with_unknown_fields(b);
+  if (i % 4 == 0) b.quote_volume = std::numeric_limits<double>::quiet_NaN();
+  return b;
+}
+
+FakeStream make_stream(const Options& o, const std::string& symbol, bool unknown) {
   RingWriter::Options ro;
   ro.shm_dir = o.dir;
   ro.feed = "binance";
@@ -79,8 +92,9 @@ FakeStream make_stream(const Options& o, const std::string& symbol) {
   ro.interval = "1m";
   ro.capacity = kCapacity;
   FakeStream s{RingWriter::open(ro), symbol};
-  for (std::uint64_t i = 0; i < kInitialClosed; ++i) s.ring.append_closed(synth_bar(i));
-  s.ring.publish_forming(synth_bar(kInitialClosed, 0, false));
+  s.unknown = unknown;
+  for (std::uint64_t i = 0; i < kInitialClosed; ++i) s.ring.append_closed(stream_bar(s, i));
+  s.ring.publish_forming(stream_bar(s, kInitialClosed, 0, false));
   s.ring.notify();
   return s;
 }
@@ -90,10 +104,10 @@ void advance(FakeStream& s) {
   const std::uint64_t i = s.ring.closed_count();
   ++s.rev;
   if (s.rev % kUpdatesPerBar == 0) {
-    s.ring.append_closed(synth_bar(i, s.rev));
-    s.ring.publish_forming(synth_bar(i + 1, 0, false));
+    s.ring.append_closed(stream_bar(s, i, s.rev));
+    s.ring.publish_forming(stream_bar(s, i + 1, 0, false));
   } else {
-    s.ring.publish_forming(synth_bar(i, s.rev, false));
+    s.ring.publish_forming(stream_bar(s, i, s.rev, false));
   }
   s.ring.notify();
 }
@@ -148,8 +162,8 @@ void beat(std::vector<FakeStream>& streams, status::StatusWriter& w) {
 
 int run(const Options& o) {
   std::vector<FakeStream> streams;
-  streams.push_back(make_stream(o, "BTCUSDT"));
-  streams.push_back(make_stream(o, "ETHUSDT"));
+  streams.push_back(make_stream(o, "BTCUSDT", false));
+  streams.push_back(make_stream(o, "ETHUSDT", o.mode == "unknown"));
   streams[1].frozen = o.mode == "degraded";
   auto w = status::StatusWriter::open(o.dir, 4, static_cast<std::uint32_t>(streams.size()));
   fill_status(w.edit(), o, streams);

@@ -9,6 +9,7 @@ import argparse
 import json
 import os
 import pty
+import re
 import select
 import shutil
 import subprocess
@@ -316,6 +317,78 @@ def bars(env):
         expect(len(arr) == CAPACITY - 1 + 1, f"capacity-1 closed bars + forming, got {len(arr)}",
                r.stdout[:200])
         check_bar_fields(arr)
+
+
+def strict_json(text):
+    """json.loads that refuses NaN/Infinity (Python accepts them; JSON has no such tokens)."""
+    def refuse(token):
+        raise Failure(f"invalid JSON token {token}", text[:400])
+    try:
+        return json.loads(text, parse_constant=refuse)
+    except json.JSONDecodeError as e:
+        raise Failure(f"not JSON: {e}", text[:400])
+
+
+def has_nan(text):
+    """A nan/inf spelling as a word of its own ("binance" contains "nan")."""
+    return re.search(r"\b(nan|inf|infinity)\b", text, re.IGNORECASE) is not None
+
+
+def check_unknown_bar(b):
+    """An ETHUSDT bar of fake mode "unknown": trade count and taker-buy volumes null, and
+    quote_volume null on every 4th bar; the fields the venue does send are numbers."""
+    i = (b["open_time"] - BASE_OPEN_MS) // MINUTE_MS
+    expect(b["trades"] is None and b["taker_buy_volume"] is None and
+           b["taker_buy_quote_volume"] is None, "unknown fields are null", json.dumps(b))
+    expect((b["quote_volume"] is None) == (i % 4 == 0), "NaN quote_volume is null, others not",
+           json.dumps(b))
+    expect(all(isinstance(b[k], (int, float)) for k in ("open", "high", "low", "close", "volume")),
+           "known fields are numbers", json.dumps(b))
+
+
+@case
+def bars_unknown_fields(env):
+    """DESIGN.md "Venues": fields a venue does not send are null in --json, "-" in the table."""
+    with env.fake("unknown", update_ms=100):
+        r = env.ctl("bars", "binance:ETHUSDT", "1m", "-n", "8", "--json")
+        expect(r.returncode == 0, f"bars exits 0, got {r.returncode}", r.stderr)
+        expect(not has_nan(r.stdout), "no nan/inf in JSON", r.stdout)
+        arr = strict_json(r.stdout)
+        expect(len(arr) == 9, f"8 closed + forming, got {len(arr)}", r.stdout)
+        check_bar_fields(arr)
+        for b in arr:
+            check_unknown_bar(b)
+
+        # The Binance-style stream next to it keeps its numbers.
+        arr = strict_json(env.ctl("bars", "binance:BTCUSDT", "1m", "-n", "8", "--json").stdout)
+        for b in arr:
+            expect(isinstance(b["trades"], int) and isinstance(b["quote_volume"], (int, float))
+                   and isinstance(b["taker_buy_volume"], (int, float)),
+                   "known fields stay numbers", json.dumps(b))
+
+        h = env.ctl("bars", "binance:ETHUSDT", "1m", "-n", "8")
+        lines = h.stdout.splitlines()
+        expect(h.returncode == 0 and len(lines) == 2 + 9, "title, header, 9 rows", h.stdout)
+        expect(not has_nan(h.stdout), "no nan in the table", h.stdout)
+        header = lines[1].split()
+        t_col, q_col = header.index("TRADES"), header.index("QUOTE_VOLUME")
+        dash_quote = 0
+        for row in lines[2:]:
+            cells = row.split()
+            expect(len(cells) == len(header), "every row has every cell", row)
+            expect(cells[t_col] == "-", "unknown trades print as -", row)
+            dash_quote += cells[q_col] == "-"
+        expect(dash_quote >= 2, "every 4th bar's NaN quote_volume prints as -", h.stdout)
+
+        r = env.ctl("tail", "binance:ETHUSDT", "1m", "--count", "3", "--timeout", "20")
+        expect(r.returncode == 0, f"tail exits 0, got {r.returncode}", r.stdout + r.stderr)
+        lines = r.stdout.splitlines()
+        expect(len(lines) == 3 and all(l.endswith(" trades=-") for l in lines) and
+               not has_nan(r.stdout), "tail prints trades=- and no nan", r.stdout)
+        r = env.ctl("tail", "binance:ETHUSDT", "1m", "--count", "3", "--json", "--timeout", "20")
+        expect(r.returncode == 0 and not has_nan(r.stdout), "tail --json", r.stdout)
+        for line in r.stdout.splitlines():
+            check_unknown_bar(strict_json(line))
 
 
 @case
