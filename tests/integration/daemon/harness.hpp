@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cmath>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -229,6 +230,9 @@ class FakeExchange {
 };
 
 struct DaemonConfig {
+  std::string feed = "binance";      // ring namespace
+  std::string exchange = "binance";  // venue
+  std::string ca = "ca.pem";         // in the test certs dir
   std::vector<std::string> symbols = {"BTCUSDT", "ETHUSDT"};
   std::vector<std::string> intervals = {"1m", "5m"};
   std::uint32_t capacity = 1024;
@@ -253,10 +257,10 @@ class Daemon {
     std::ofstream f(config_path_);
     f << "shm:\n  dir: " << shm_ << "\n  capacity: " << cfg_.capacity << "\n"
       << "log:\n  level: info\n" << cfg_.top_extra
-      << "feeds:\n  - name: binance\n    exchange: binance\n"
+      << "feeds:\n  - name: " << cfg_.feed << "\n    exchange: " << cfg_.exchange << "\n"
       << "    ws_url: wss://" << cfg_.host << ":" << port << "\n"
       << "    rest_url: https://" << cfg_.host << ":" << port << "\n"
-      << "    ca_file: " << certs_dir() << "/ca.pem\n"
+      << "    ca_file: " << certs_dir() << "/" << cfg_.ca << "\n"
       << "    symbols: [" << join(cfg_.symbols) << "]\n"
       << "    intervals: [" << join(cfg_.intervals) << "]\n"
       << "    backfill_bars: " << cfg_.backfill_bars << "\n"
@@ -297,17 +301,23 @@ struct RingCheck {
   std::string first_problem;
 };
 
-inline bool same_values(const Bar& a, const Bar& b) {
-  return a.open_time_ms == b.open_time_ms && a.close_time_ms == b.close_time_ms && a.open == b.open &&
-         a.high == b.high && a.low == b.low && a.close == b.close && a.volume == b.volume &&
-         a.quote_volume == b.quote_volume && a.taker_buy_volume == b.taker_buy_volume &&
-         a.taker_buy_quote_volume == b.taker_buy_quote_volume && a.trades == b.trades;
+// a: from a ring, t: truth. A venue that does not send trade counts and taker-buy volumes
+// (OKX, Bybit) must mark them unknown (kBarNoTrades, NaN), never zero.
+inline bool same_values(const Bar& a, const Bar& t) {
+  const bool common = a.open_time_ms == t.open_time_ms && a.close_time_ms == t.close_time_ms &&
+                      a.open == t.open && a.high == t.high && a.low == t.low && a.close == t.close &&
+                      a.volume == t.volume && a.quote_volume == t.quote_volume;
+  if (!a.trades_known())
+    return common && a.trades == 0 && std::isnan(a.taker_buy_volume) && std::isnan(a.taker_buy_quote_volume);
+  return common && a.taker_buy_volume == t.taker_buy_volume &&
+         a.taker_buy_quote_volume == t.taker_buy_quote_volume && a.trades == t.trades;
 }
 
 // Every readable closed bar equals the fake's truth bit for bit, closed, contiguous.
-inline RingCheck check_ring(const std::string& shm, const std::string& symbol, const std::string& interval) {
+inline RingCheck check_ring(const std::string& shm, const std::string& symbol, const std::string& interval,
+                            const std::string& feed = "binance") {
   RingCheck rc;
-  Ring r = Ring::open("binance", symbol, interval, shm);
+  Ring r = Ring::open(feed, symbol, interval, shm);
   const std::vector<Bar> bars = r.copy_latest(r.capacity() - 1);
   rc.bars = bars.size();
   for (std::size_t i = 0; i < bars.size(); ++i) {
@@ -327,9 +337,10 @@ inline RingCheck check_ring(const std::string& shm, const std::string& symbol, c
 }
 
 // Newest closed bar open time in a ring, 0 if none or missing.
-inline std::int64_t last_closed_open(const std::string& shm, const std::string& symbol, const std::string& interval) {
+inline std::int64_t last_closed_open(const std::string& shm, const std::string& symbol, const std::string& interval,
+                                     const std::string& feed = "binance") {
   try {
-    Ring r = Ring::open("binance", symbol, interval, shm);
+    Ring r = Ring::open(feed, symbol, interval, shm);
     const auto v = r.copy_latest(1);
     return v.empty() ? 0 : v.back().open_time_ms;
   } catch (const Error&) {
@@ -345,7 +356,7 @@ inline bool caught_up(const Daemon& d, const FakeExchange& fx, std::chrono::seco
     for (const auto& s : d.cfg().symbols)
       for (const auto& i : d.cfg().intervals) {
         const std::int64_t bar_open = fake::bar_open_at(i, t);
-        if (last_closed_open(d.shm(), s, i) < bar_open) return false;
+        if (last_closed_open(d.shm(), s, i, d.cfg().feed) < bar_open) return false;
       }
     return true;
   }, timeout);
