@@ -165,6 +165,9 @@ const std::vector<OptionSpec>& specs() {
       {"--exit-on-stdin-eof", nullptr,
        "exit cleanly when stdin closes (no orphans if the test dies)",
        [](Options& o, auto, auto) { o.exit_on_stdin_eof = true; }},
+      {"--dump-truth", "SYM,IVL,FROM_MS,N",
+       "print N truth bars of SYM (canonical interval) from FROM_MS as JSON lines and exit",
+       [](Options& o, auto, auto v) { o.dump_truth = v; }},
       {"--verbose", nullptr, "libwebsockets notices on stderr",
        [](Options& o, auto, auto) { o.verbose = true; }},
   };
@@ -172,6 +175,7 @@ const std::vector<OptionSpec>& specs() {
 }
 
 void finalize(Options& o) {
+  if (!o.dump_truth.empty()) return;  // no server
   if (o.cert_file.empty() || o.key_file.empty())
     throw std::invalid_argument("--cert and --key are required");
   if (tls_version_index(o.tls_min) > tls_version_index(o.tls_max))

@@ -58,6 +58,7 @@ struct Options {
   std::vector<std::string> faults;  // commands applied at start, in order
   bool exit_on_stdin_eof = false;   // a test's pipe closing (the test died) stops the server
   bool verbose = false;
+  std::string dump_truth;  // --dump-truth spec: print the truth and exit (truth_dump.hpp)
 };
 
 struct CliResult {

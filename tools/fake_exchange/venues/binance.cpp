@@ -74,6 +74,10 @@ class Binance final : public Venue {
       return h;
     }
     for (std::string_view n : names) {
+      // A raw /ws/<name> that is no stream name still connects and carries nothing: CCXT
+      // opens wss://stream.binance.com:9443/ws/0 and subscribes later (found by the CCXT
+      // fidelity check, tests/fidelity). Combined lists stay strict.
+      if (!h.combined && !parse_stream_name(n).valid) continue;
       if (!parse_stream_name(n).valid) {
         h.reject = "invalid-stream";
         return h;
