@@ -140,6 +140,7 @@ CommandParse parse_command(std::string_view line) {
   }
   if (verb == "max-conn-age") return parse_seconds_command(CommandKind::kMaxConnAge, w);
   if (verb == "outage") return parse_seconds_command(CommandKind::kOutage, w);
+  if (verb == "ignore-pings") return parse_seconds_command(CommandKind::kIgnorePings, w);
   if (verb == "pause-clock") return parse_no_arg(CommandKind::kPauseClock, w);
   if (verb == "resume-clock") return parse_no_arg(CommandKind::kResumeClock, w);
   if (verb == "stats") return parse_no_arg(CommandKind::kStats, w);

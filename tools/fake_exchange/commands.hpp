@@ -7,11 +7,17 @@
 //   oversize BYTES                one text message of exactly BYTES on every connection
 //   fragment on|off               split kline messages into several WebSocket fragments
 //   skip-close SYMBOL INTERVAL N  never send x:true for the next N bars of that stream
-//   rest-429 N [RETRY_AFTER_S]    answer the next N klines requests with 429 (default 1 s)
-//   rest-418 N RETRY_AFTER_S      answer the next N klines requests with 418
-//   shutdown-event [CLOSE_AFTER_S] send serverShutdown everywhere, optionally close later
+//   rest-429 N [RETRY_AFTER_S]    answer the next N klines requests with the venue's rate-limit
+//                                 answer (default 1 s): Binance 429, OKX 429 code 50011, Bybit
+//                                 retCode 10006 + X-Bapi-Limit-Reset-Timestamp
+//   rest-418 N RETRY_AFTER_S      the venue's ban: Binance 418, OKX 429 50011, Bybit 403 for
+//                                 RETRY_AFTER_S
+//   shutdown-event [CLOSE_AFTER_S] send serverShutdown on Binance spot connections, optionally
+//                                 close every connection later
 //   max-conn-age SECONDS          close connections older than that (0 = never)
 //   outage SECONDS                close all WebSockets and refuse new ones for that long
+//   ignore-pings SECONDS          leave application pings unanswered (OKX text "ping", Bybit
+//                                 {"op":"ping"}): the client's heartbeat goes unanswered
 //   pause-clock | resume-clock    freeze / unfreeze the simulated clock
 //   stats                         print the current stats line
 //
@@ -38,6 +44,7 @@ enum class CommandKind {
   kShutdownEvent,
   kMaxConnAge,
   kOutage,
+  kIgnorePings,
   kPauseClock,
   kResumeClock,
   kStats,
@@ -50,7 +57,7 @@ inline constexpr std::int64_t kMaxRestFaultCount = 1'000'000;
 
 struct Command {
   CommandKind kind = CommandKind::kStats;
-  double seconds = 0;      // stall, deaf, max-conn-age, outage, rest Retry-After; shutdown-event:
+  double seconds = 0;      // stall, deaf, max-conn-age, outage, ignore-pings, rest Retry-After; shutdown-event:
                            // close delay, < 0 = announce only
   std::int64_t count = 0;  // garbage, oversize bytes, skip-close bars, rest N
   bool on = false;         // fragment

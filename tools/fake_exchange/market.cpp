@@ -62,9 +62,11 @@ constexpr std::int64_t floor_to(std::int64_t v, std::int64_t step) noexcept {
   return v / step * step;  // v >= 0 everywhere this is used
 }
 
-// Per-symbol scale, derived from the symbol name only: a base price between 0.00001 and 99999
-// with ~7 significant digits of tick, a lot size that shrinks as the price grows (BTC trades in
-// 0.00001, a 0.3 coin in whole units) and a typical traded notional per minute.
+// Per-symbol scale. The price LEVEL depends on the instrument's assets only (BTCUSDT, BTC-USDT
+// and BTC-USDT-SWAP all trade near 90,000), so every venue shows a plausible market; the noise
+// seed is the symbol itself. The tick has ~7 significant digits, the lot shrinks as the price
+// grows (BTC trades in 0.00001, a 0.3 coin in whole units) and an OKX swap trades whole
+// contracts. notional_per_min is a typical traded quote amount per minute.
 struct SymbolParams {
   std::uint64_t seed;
   std::int64_t base;  // units
@@ -76,12 +78,13 @@ struct SymbolParams {
 SymbolParams symbol_params(std::string_view symbol) noexcept {
   SymbolParams p{};
   p.seed = fnv1a(symbol);
-  const int exp10 = static_cast<int>(draw(p.seed, 0) % 10) - 5;  // price ~ 10^exp10
-  const auto mantissa = static_cast<std::int64_t>(1000 + draw(p.seed, 1) % 9000);
-  p.base = mantissa * pow10(exp10 + 5);
+  p.base = price_level_units(symbol);
+  int exp10 = -8;  // price in [10^exp10, 10^(exp10+1))
+  while (exp10 < 10 && pow10(exp10 + 9) <= p.base) ++exp10;
   p.tick = pow10(std::max(0, exp10 + 2));
+  p.base = std::max(p.tick, p.base / p.tick * p.tick);
   const int int_digits = exp10 >= 0 ? exp10 + 1 : 0;
-  p.lot = pow10(std::clamp(8 - int_digits, 0, 8));
+  p.lot = std::max(pow10(std::clamp(8 - int_digits, 0, 8)), contract_value_units(symbol));
   p.notional_per_min = static_cast<std::int64_t>(1000 + draw(p.seed, 2) % 99'001) * kUnitsPerWhole;
   return p;
 }
@@ -98,6 +101,54 @@ constexpr Octave kOctaves[] = {
     {1'000, 100},         {60'000, 1'500},          {3'600'000, 8'000},
     {86'400'000, 30'000}, {2'592'000'000, 150'000},
 };
+
+// --- Instrument levels ----------------------------------------------------------------------------
+
+struct AssetLevel {
+  std::string_view asset;
+  std::int64_t units;  // price in USD, 1e-8 units
+};
+// Round reference levels of well-known assets (late-2025 orders of magnitude). Any other asset
+// gets a hash-derived level between 0.001 and 9999 (asset_level_units).
+constexpr AssetLevel kAssetLevels[] = {
+    {"BTC", 90'000 * kUnitsPerWhole}, {"ETH", 3'000 * kUnitsPerWhole},
+    {"SOL", 150 * kUnitsPerWhole},    {"BNB", 600 * kUnitsPerWhole},
+    {"XRP", 2 * kUnitsPerWhole},      {"DOGE", 15'000'000},
+    {"ADA", 60'000'000},              {"LTC", 80 * kUnitsPerWhole},
+};
+constexpr std::string_view kStablecoins[] = {"USDT", "USDC", "USD", "FDUSD", "BUSD", "TUSD", "DAI"};
+// Quote suffixes recognised in concatenated symbols (BTCUSDT), longest first where one is a
+// suffix of another (FDUSD before USD).
+constexpr std::string_view kQuoteSuffixes[] = {"USDT", "USDC", "FDUSD", "BUSD", "TUSD",
+                                               "USD",  "BTC",  "ETH",   "BNB",  "EUR", "TRY"};
+
+struct Assets {
+  std::string_view base, quote;
+};
+
+// BTC-USDT, BTC-USDT-SWAP: split at '-'. BTCUSDT: strip a known quote suffix. Otherwise the
+// whole symbol is the base, quoted in USDT.
+Assets split_assets(std::string_view symbol) noexcept {
+  if (const std::size_t dash = symbol.find('-'); dash != std::string_view::npos) {
+    const std::string_view rest = symbol.substr(dash + 1);
+    return {symbol.substr(0, dash), rest.substr(0, rest.find('-'))};
+  }
+  for (std::string_view q : kQuoteSuffixes)
+    if (symbol.size() > q.size() && symbol.substr(symbol.size() - q.size()) == q)
+      return {symbol.substr(0, symbol.size() - q.size()), q};
+  return {symbol, "USDT"};
+}
+
+std::int64_t asset_level_units(std::string_view asset) noexcept {
+  for (const AssetLevel& a : kAssetLevels)
+    if (a.asset == asset) return a.units;
+  for (std::string_view s : kStablecoins)
+    if (s == asset) return kUnitsPerWhole;
+  const std::uint64_t h = fnv1a(asset);
+  const int exp10 = static_cast<int>(draw(h, 0) % 7) - 3;  // 0.001 .. 9999
+  const auto mantissa = static_cast<std::int64_t>(1000 + draw(h, 1) % 9000);
+  return mantissa * pow10(exp10 + 5);
+}
 
 std::int64_t knot_noise(std::uint64_t seed, std::size_t octave, std::int64_t knot) noexcept {
   const std::uint64_t h =
@@ -158,6 +209,24 @@ double parse_decimal(const std::string& s) noexcept {
 
 bool valid_interval(std::string_view interval) noexcept {
   return interval_ms(interval).has_value();
+}
+
+std::int64_t price_level_units(std::string_view symbol) noexcept {
+  const Assets a = split_assets(symbol);
+  const i128 level =
+      static_cast<i128>(asset_level_units(a.base)) * kUnitsPerWhole / asset_level_units(a.quote);
+  return static_cast<std::int64_t>(std::clamp<i128>(level, 1000, 100'000 * kUnitsPerWhole));
+}
+
+std::int64_t contract_value_units(std::string_view symbol) noexcept {
+  constexpr std::string_view kSwap = "-SWAP";
+  if (symbol.size() <= kSwap.size() || symbol.substr(symbol.size() - kSwap.size()) != kSwap)
+    return 0;
+  // OKX's ctVal of its USDT swaps: BTC 0.01, ETH 0.1 (public/instruments); 1 coin otherwise.
+  const std::string_view base = split_assets(symbol).base;
+  if (base == "BTC") return kUnitsPerWhole / 100;
+  if (base == "ETH") return kUnitsPerWhole / 10;
+  return kUnitsPerWhole;
 }
 
 std::int64_t bar_open_at(std::string_view interval, std::int64_t t_ms) {

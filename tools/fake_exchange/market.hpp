@@ -51,6 +51,19 @@ struct KlineStrings {
 // T of the bar opening at open_ms: next_open_ms(interval, open_ms) - 1.
 [[nodiscard]] std::int64_t bar_close_time(std::string_view interval, std::int64_t open_ms);
 
+// --- Instruments --------------------------------------------------------------------------------
+
+// The price level a symbol trades around, in 1e-8 units, from its assets only: BTCUSDT,
+// BTC-USDT and BTC-USDT-SWAP are all near 90,000, ETH near 3,000, SOL near 150, ETHBTC near
+// 3000/90000; an unknown asset gets a hash-derived level in 0.001..9999. The truth wanders up to
+// ~20% around it.
+[[nodiscard]] std::int64_t price_level_units(std::string_view symbol) noexcept;
+
+// The contract value of an OKX swap (symbol ending in -SWAP) in base units of 1e-8: BTC 0.01,
+// ETH 0.1, anything else 1 coin. 0 for everything else. A swap's volume is a whole number of
+// contracts, so OKX's `vol` (contracts) = volume / contract value exactly.
+[[nodiscard]] std::int64_t contract_value_units(std::string_view symbol) noexcept;
+
 // --- Truth --------------------------------------------------------------------------------------
 
 // The final bar opening at open_ms (open_ms is aligned down with bar_open_at if it is not a bar

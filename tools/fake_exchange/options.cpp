@@ -45,7 +45,10 @@ std::string tls_version(std::string_view opt, std::string_view v) {
 std::vector<std::string> symbol_list(std::string_view opt, std::string_view v) {
   std::vector<std::string> out;
   for (std::string_view s : split_list(v, ',', 10'000)) {
-    if (!valid_symbol(s)) bad(opt, s, "symbols are [A-Z0-9]{1,20}");
+    const bool ok = !s.empty() && s.size() <= 32 && std::all_of(s.begin(), s.end(), [](char c) {
+      return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
+    });
+    if (!ok) bad(opt, s, "symbols are [A-Z0-9-]{1,32} (BTCUSDT, BTC-USDT-SWAP)");
     out.emplace_back(s);
   }
   return out;
@@ -114,6 +117,33 @@ const std::vector<OptionSpec>& specs() {
       {"--max-message-bytes", "N",
        "largest client message accepted, else close 1009 (default 65536)",
        [](Options& o, auto n, auto v) { o.max_message_bytes = to_int(n, v, 64, 16 << 20); }},
+      {"--usdm-weight-limit", "N", "USD-M /fapi request weight per minute (default 2400; 0 = none)",
+       [](Options& o, auto n, auto v) { o.usdm_weight_limit = to_int(n, v, 0, 1'000'000'000); }},
+      {"--usdm-max-streams", "N", "streams per USD-M connection (default 200)",
+       [](Options& o, auto n, auto v) {
+         o.usdm_max_streams = static_cast<int>(to_int(n, v, 1, 100'000));
+       }},
+      {"--usdm-ctrl-limit", "N", "incoming USD-M WS messages per second (default 10; 0 = none)",
+       [](Options& o, auto n, auto v) {
+         o.usdm_ctrl_limit_per_s = static_cast<int>(to_int(n, v, 0, 100'000));
+       }},
+      {"--usdm-legacy-paths", nullptr,
+       "/stream and /ws act as USD-M's unrouted URLs (connect, never send) instead of spot",
+       [](Options& o, auto, auto) { o.usdm_legacy_paths = true; }},
+      {"--okx-idle-s", "S", "OKX closes a connection with no traffic for S s (default 30)",
+       [](Options& o, auto n, auto v) {
+         o.okx_idle_ms = static_cast<std::int64_t>(to_double(n, v, 0.05, 86'400) * 1000);
+       }},
+      {"--bybit-idle-s", "S", "Bybit closes a connection with no traffic for S s (default 600)",
+       [](Options& o, auto n, auto v) {
+         o.bybit_idle_ms = static_cast<std::int64_t>(to_double(n, v, 0.05, 86'400) * 1000);
+       }},
+      {"--bybit-rest-limit", "N", "Bybit requests per 5 s before the 403 ban (default 600)",
+       [](Options& o, auto n, auto v) { o.bybit_rest_limit = to_int(n, v, 1, 1'000'000); }},
+      {"--bybit-ban-s", "S", "length of Bybit's 403 IP ban (default 600)",
+       [](Options& o, auto n, auto v) {
+         o.bybit_ban_ms = static_cast<std::int64_t>(to_double(n, v, 0.05, 86'400) * 1000);
+       }},
       {"--flood", nullptr,
        "send kline updates whenever writeable; k.L carries a per-connection sequence",
        [](Options& o, auto, auto) { o.flood = true; }},
@@ -135,6 +165,9 @@ const std::vector<OptionSpec>& specs() {
       {"--exit-on-stdin-eof", nullptr,
        "exit cleanly when stdin closes (no orphans if the test dies)",
        [](Options& o, auto, auto) { o.exit_on_stdin_eof = true; }},
+      {"--dump-truth", "SYM,IVL,FROM_MS,N",
+       "print N truth bars of SYM (canonical interval) from FROM_MS as JSON lines and exit",
+       [](Options& o, auto, auto v) { o.dump_truth = v; }},
       {"--verbose", nullptr, "libwebsockets notices on stderr",
        [](Options& o, auto, auto) { o.verbose = true; }},
   };
@@ -142,6 +175,7 @@ const std::vector<OptionSpec>& specs() {
 }
 
 void finalize(Options& o) {
+  if (!o.dump_truth.empty()) return;  // no server
   if (o.cert_file.empty() || o.key_file.empty())
     throw std::invalid_argument("--cert and --key are required");
   if (tls_version_index(o.tls_min) > tls_version_index(o.tls_max))
@@ -196,9 +230,18 @@ CliResult parse_cli(int argc, const char* const* argv) {
 std::string usage() {
   std::string s =
       "usage: mdfeed-fake-exchange --cert FILE --key FILE [options]\n"
-      "A fake Binance spot exchange over TLS on 127.0.0.1: WebSocket kline streams (/stream,\n"
-      "/ws) and REST (/api/v3/klines, /api/v3/time) on one port, with a deterministic market\n"
-      "and fault injection (commands on stdin, one per line; see --fault).\n\noptions:\n";
+      "A fake exchange over TLS on 127.0.0.1 serving Binance spot, Binance USD-M, OKX, Bybit\n"
+      "spot and Bybit linear on one port, routed by path (WebSocket klines and REST klines\n"
+      "and time), over one deterministic market, with fault injection (commands on stdin, one\n"
+      "per line; see --fault).\n"
+      "  binance       WS /stream?streams=, /ws[/..]   REST /api/v3/klines, /api/v3/time\n"
+      "  binance-usdm  WS /market/stream?streams=, /market/ws[/..]\n"
+      "                REST /fapi/v1/klines, /fapi/v1/time\n"
+      "  okx           WS /ws/v5/business, /ws/v5/public\n"
+      "                REST /api/v5/market/candles, /api/v5/market/history-candles,\n"
+      "                     /api/v5/public/time\n"
+      "  bybit         WS /v5/public/spot, /v5/public/linear\n"
+      "                REST /v5/market/kline?category=spot|linear, /v5/market/time\n\noptions:\n";
   for (const OptionSpec& o : specs()) {
     std::string left = std::string("  ") + o.name + (o.arg ? std::string(" ") + o.arg : "");
     if (left.size() < 26) left.resize(26, ' ');
@@ -208,7 +251,7 @@ std::string usage() {
       "\nstdin commands: drop | stall S | deaf S | garbage N | oversize BYTES | fragment on|off |\n"
       "  skip-close SYMBOL INTERVAL N | rest-429 N [RETRY_S] | rest-418 N RETRY_S |\n"
       "  shutdown-event [CLOSE_AFTER_S] | max-conn-age S | outage S | pause-clock |\n"
-      "  resume-clock | stats\n";
+      "  resume-clock | ignore-pings S | stats\n";
   return s;
 }
 

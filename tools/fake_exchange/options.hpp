@@ -40,6 +40,16 @@ struct Options {
   int max_streams = 1024;
   std::int64_t max_message_bytes = 65'536;  // largest client message accepted
 
+  // Venues other than Binance spot (venues/*.cpp); the Binance spot limits are above.
+  std::int64_t usdm_weight_limit = 2400;  // /fapi request weight per minute
+  int usdm_max_streams = 200;             // streams per USD-M connection
+  int usdm_ctrl_limit_per_s = 10;         // incoming messages per second on USD-M
+  bool usdm_legacy_paths = false;         // /stream, /ws are USD-M's unrouted (silent) URLs
+  std::int64_t okx_idle_ms = 30'000;      // OKX closes a connection idle this long
+  std::int64_t bybit_idle_ms = 600'000;   // Bybit closes a connection idle this long
+  std::int64_t bybit_rest_limit = 600;    // requests per 5 s per IP before the 403 ban
+  std::int64_t bybit_ban_ms = 600'000;    // length of that ban
+
   // Modes
   bool flood = false;
   bool latency_probe = false;  // forming klines carry seq + CLOCK_MONOTONIC send ns (probe.hpp)
@@ -48,6 +58,7 @@ struct Options {
   std::vector<std::string> faults;  // commands applied at start, in order
   bool exit_on_stdin_eof = false;   // a test's pipe closing (the test died) stops the server
   bool verbose = false;
+  std::string dump_truth;  // --dump-truth spec: print the truth and exit (truth_dump.hpp)
 };
 
 struct CliResult {

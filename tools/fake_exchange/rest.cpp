@@ -12,21 +12,6 @@
 namespace mdfeed::fake {
 namespace {
 
-const std::string* find_arg(const QueryArgs& args, std::string_view name) {
-  for (const auto& [k, v] : args)
-    if (k == name) return &v;
-  return nullptr;
-}
-
-// Binance's timestamps and limits are plain decimal digits; anything else is -1100.
-std::optional<std::int64_t> parse_digits(std::string_view s) {
-  if (s.empty() || s.size() > 19) return std::nullopt;
-  std::int64_t v = 0;
-  const auto r = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (r.ec != std::errc{} || r.ptr != s.data() + s.size() || v < 0) return std::nullopt;
-  return v;
-}
-
 HttpResponse illegal_chars(std::string_view param, std::string_view legal) {
   std::string msg = "Illegal characters found in parameter '";
   msg += param;
@@ -61,7 +46,7 @@ std::optional<HttpResponse> read_time_param(const QueryArgs& args, std::string_v
 }
 
 std::optional<HttpResponse> read_klines_params(const QueryArgs& args, const MarketView& market,
-                                               KlinesParams& p) {
+                                               int max_limit, KlinesParams& p) {
   const std::string* symbol = find_arg(args, "symbol");
   if (!symbol || symbol->empty()) return missing("symbol");
   if (!valid_symbol(*symbol)) return illegal_chars("symbol", "^[A-Z0-9-_.]{1,20}$");
@@ -85,7 +70,7 @@ std::optional<HttpResponse> read_klines_params(const QueryArgs& args, const Mark
     const auto v = parse_digits(*limit);
     if (!v) return illegal_chars("limit", "^[0-9]{1,20}$");
     if (*v < 1) return error_response(400, -1130, "Data sent for parameter 'limit' is not valid.");
-    p.limit = static_cast<int>(std::min<std::int64_t>(*v, kKlinesMaxLimit));
+    p.limit = static_cast<int>(std::min<std::int64_t>(*v, max_limit));
   }
   return std::nullopt;
 }
@@ -96,13 +81,27 @@ std::int64_t prev_open(std::string_view interval, std::int64_t open_ms) {
 
 }  // namespace
 
+const std::string* find_arg(const QueryArgs& args, std::string_view name) {
+  for (const auto& [k, v] : args)
+    if (k == name) return &v;
+  return nullptr;
+}
+
+std::optional<std::int64_t> parse_digits(std::string_view s) {
+  if (s.empty() || s.size() > 19) return std::nullopt;
+  std::int64_t v = 0;
+  const auto r = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (r.ec != std::errc{} || r.ptr != s.data() + s.size() || v < 0) return std::nullopt;
+  return v;
+}
+
 std::vector<std::int64_t> kline_open_times(std::string_view interval,
                                            std::optional<std::int64_t> start_ms,
                                            std::optional<std::int64_t> end_ms, int limit,
-                                           const MarketView& market) {
+                                           const MarketView& market, int max_limit) {
   std::vector<std::int64_t> out;
   if (!valid_interval(interval) || limit < 1) return out;
-  limit = std::min(limit, kKlinesMaxLimit);
+  limit = std::min(limit, max_limit);
 
   // First bar that exists: the first to open at or after the history start.
   std::int64_t first = bar_open_at(interval, market.history_start_ms);
@@ -126,11 +125,11 @@ std::vector<std::int64_t> kline_open_times(std::string_view interval,
   return out;
 }
 
-HttpResponse klines_response(const QueryArgs& args, const MarketView& market) {
+HttpResponse klines_response(const QueryArgs& args, const MarketView& market, int max_limit) {
   KlinesParams p;
-  if (auto err = read_klines_params(args, market, p)) return *err;
+  if (auto err = read_klines_params(args, market, max_limit, p)) return *err;
   const std::vector<std::int64_t> opens =
-      kline_open_times(p.interval, p.start_ms, p.end_ms, p.limit, market);
+      kline_open_times(p.interval, p.start_ms, p.end_ms, p.limit, market, max_limit);
   const std::int64_t forming_open = bar_open_at(p.interval, market.sim_now_ms);
 
   HttpResponse r;

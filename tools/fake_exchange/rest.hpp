@@ -23,7 +23,14 @@ struct HttpResponse {
   std::string body;
   std::int64_t retry_after_s = -1;  // >= 0: send a Retry-After header
   std::size_t rows = 0;             // klines rows in body (for the event log)
+  std::int64_t used_weight = -1;    // >= 0: send x-mbx-used-weight(-1m) headers
+  std::vector<std::pair<std::string, std::string>> headers;  // further "name:" / value pairs
+  bool rate_limited = false;        // a rate-limit or ban answer (counted in the stats)
 };
+
+[[nodiscard]] const std::string* find_arg(const QueryArgs& args, std::string_view name);
+// Plain decimal digits (no sign, at most 19): timestamps and limits. Anything else is nullopt.
+[[nodiscard]] std::optional<std::int64_t> parse_digits(std::string_view s);
 
 // What the REST handlers may know of the market at the moment of the request.
 struct MarketView {
@@ -39,13 +46,15 @@ struct MarketView {
 [[nodiscard]] std::vector<std::int64_t> kline_open_times(std::string_view interval,
                                                          std::optional<std::int64_t> start_ms,
                                                          std::optional<std::int64_t> end_ms,
-                                                         int limit, const MarketView& market);
+                                                         int limit, const MarketView& market,
+                                                         int max_limit = kKlinesMaxLimit);
 
 // GET /api/v3/klines?symbol=&interval=&startTime=&endTime=&limit=. Errors are HTTP 400 with
 // Binance's {"code":...,"msg":...}: -1100 illegal characters, -1102 missing parameter,
 // -1120 bad interval, -1121 invalid symbol, -1130 bad limit, -1023 startTime > endTime.
 // limit defaults to 500 and is capped at 1000.
-[[nodiscard]] HttpResponse klines_response(const QueryArgs& args, const MarketView& market);
+[[nodiscard]] HttpResponse klines_response(const QueryArgs& args, const MarketView& market,
+                                          int max_limit = kKlinesMaxLimit);
 
 [[nodiscard]] HttpResponse time_response(std::int64_t sim_now_ms);
 
@@ -61,6 +70,7 @@ struct MarketView {
 class WeightWindow {
  public:
   explicit WeightWindow(std::int64_t limit_per_minute) : limit_(limit_per_minute) {}
+  WeightWindow(const WeightWindow&) = default;
 
   struct Charge {
     bool allowed = true;

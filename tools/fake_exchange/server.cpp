@@ -222,8 +222,8 @@ void Server::on_tick(lws_sorted_usec_list_t* sul) {
 // Runs every tick_us_ on the service thread. In order, it:
 //  1. applies queued stdin commands (also applied on lws_cancel_service wake-ups);
 //  2. ends timed faults (stall, deaf, outage) and says so on stdout;
-//  3. closes connections that are due: shutdown-event deadlines, max-conn-age, and forced kills
-//     of closes that could not be written within the grace period;
+//  3. closes connections that are due: shutdown-event deadlines, max-conn-age, the venue's idle
+//     rule (OKX, Bybit), and forced kills of closes that could not be written in the grace period;
 //  4. marks forming updates due on connections whose update period has elapsed;
 //  5. asks for a writeable callback on every connection with something to send.
 void Server::tick() {
@@ -245,6 +245,12 @@ void Server::tick() {
     }
     if (max_conn_age_us_ > 0 && now - c.opened_us >= max_conn_age_us_)
       request_close(c, LWS_CLOSE_STATUS_GOINGAWAY, "connection max age", now);
+    if (c.rules.idle_close_ms > 0 && c.close_code == 0 &&
+        now - c.last_activity_us >= c.rules.idle_close_ms * 1000) {
+      ++stats_.idle_closes;
+      emit("idle-close id=" + std::to_string(c.id) + " venue=" + std::string(c.venue->name()));
+      request_close(c, c.rules.idle_close_code, std::string(c.rules.idle_close_reason), now);
+    }
     if (now >= c.next_update_us) {
       for (Subscription& s : c.subs)
         if (s.cursor) s.cursor->mark_update_due();

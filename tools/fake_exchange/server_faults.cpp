@@ -11,6 +11,10 @@ void Server::end_timed_faults(std::int64_t now_us) {
     stall_active_ = false;
     emit("stall end");
   }
+  if (ignore_pings_active_ && now_us >= ignore_pings_until_us_) {
+    ignore_pings_active_ = false;
+    emit("ignore-pings end");
+  }
   if (outage_active_ && now_us >= outage_until_us_) {
     outage_active_ = false;
     emit("outage end");
@@ -102,8 +106,10 @@ void Server::apply(const Command& cmd, std::int64_t now_us) {
       break;
     case CommandKind::kShutdownEvent:
       for (auto& [id, c] : conns_) {
-        if (!c->established) continue;
-        queue(*c, shutdown_event(sim, c->combined));
+        if (!c->established || c->silent) continue;
+        std::optional<std::string> event = c->venue->shutdown_event(sim, c->combined);
+        if (!event) continue;  // only Binance spot has such an event
+        queue(*c, std::move(*event));
         if (cmd.seconds >= 0) c->close_at_us = now_us + secs_us;
       }
       break;
@@ -114,6 +120,10 @@ void Server::apply(const Command& cmd, std::int64_t now_us) {
       outage_until_us_ = std::max(outage_until_us_, now_us + secs_us);
       outage_active_ = true;
       drop_all("outage");
+      break;
+    case CommandKind::kIgnorePings:
+      ignore_pings_until_us_ = std::max(ignore_pings_until_us_, now_us + secs_us);
+      ignore_pings_active_ = true;
       break;
     case CommandKind::kPauseClock:
       clock_.pause(now_us);

@@ -19,6 +19,7 @@
 #include "fake_exchange/rest.hpp"
 #include "fake_exchange/server_support.hpp"
 #include "fake_exchange/streams.hpp"
+#include "fake_exchange/venues/venue.hpp"
 
 namespace mdfeed::fake::detail {
 
@@ -27,7 +28,7 @@ class Server {
   explicit Server(const Options& options)
       : opts_(options),
         clock_(options.start_ms, options.speed, mono_us()),
-        weights_(options.rest_weight_limit),
+        venues_(make_venues(options)),
         parser_(static_cast<std::size_t>(options.max_message_bytes)),
         tick_us_(std::clamp<std::int64_t>(options.update_ms * 1000 / 4, 1000, kMaxTickUs)) {}
 
@@ -66,9 +67,8 @@ class Server {
 
   // --- WebSocket sending ---
   bool note_incoming(Connection& c);
-  void handle_control(Connection& c, std::string_view message);
-  void subscribe(Connection& c, const std::vector<std::string>& names, const std::string& id);
-  void unsubscribe(Connection& c, const std::vector<std::string>& names, const std::string& id);
+  void handle_message(Connection& c, std::string_view message, bool binary);
+  void add_subscription(Connection& c, std::string name, std::int64_t sim_now_ms);
   void queue(Connection& c, std::string message);
   bool next_message(Connection& c, std::int64_t now_us);
   bool next_kline(Connection& c, std::int64_t sim_now);
@@ -80,10 +80,8 @@ class Server {
   void request_close(Connection& c, int code, std::string reason, std::int64_t now_us);
 
   // --- REST ---
-  HttpResponse route(const std::string& path, const QueryArgs& args, std::int64_t& used_weight);
-  HttpResponse rest_klines(const QueryArgs& args, std::int64_t& used_weight, std::int64_t now_ms);
-  bool charge_weight(std::int64_t weight, std::int64_t now_ms, std::int64_t& used,
-                     HttpResponse& refusal);
+  HttpResponse route(const std::string& path, const QueryArgs& args);
+  static RestFault take_rest_fault(void* self, std::int64_t& retry_s);
 
   // --- cron and commands ---
   void tick();
@@ -109,7 +107,7 @@ class Server {
 
   Options opts_;
   SimClock clock_;
-  WeightWindow weights_;
+  VenueList venues_;
   simdjson::dom::parser parser_;
   std::int64_t tick_us_;
   lws_context* ctx_ = nullptr;
@@ -133,6 +131,8 @@ class Server {
   bool stall_active_ = false;
   bool outage_active_ = false;
   bool fragment_ = false;
+  std::int64_t ignore_pings_until_us_ = 0;
+  bool ignore_pings_active_ = false;
   std::int64_t max_conn_age_us_ = 0;
   std::int64_t rest_429_left_ = 0;
   std::int64_t rest_429_retry_s_ = 1;

@@ -1,5 +1,6 @@
-// REST side of the fake exchange: request parsing, weight accounting, injected 429/418, and
-// the response written in chunks on HTTP writeable callbacks.
+// REST side of the fake exchange: request parsing, routing to the venue that owns the path
+// (each venue does its own rate limiting and answers injected 429/418 its own way), and the
+// response written in chunks on HTTP writeable callbacks.
 #include <cstring>
 
 #include "fake_exchange/server_impl.hpp"
@@ -10,26 +11,20 @@ int Server::on_http(lws* wsi, SessionData* pss, const char* path_in) {
   ++stats_.rest_requests;
   forget_http(pss);  // a keep-alive connection may still hold the previous transaction
   const std::string path = path_in ? path_in : "";
-  QueryArgs args;
-  std::vector<char> buf(kMaxUrlBytes + 1);
-  for (int i = 0; i < kMaxQueryArgs; ++i) {
-    if (lws_hdr_copy_fragment(wsi, buf.data(), static_cast<int>(buf.size()),
-                              WSI_TOKEN_HTTP_URI_ARGS, i) < 0)
-      break;
-    const std::string_view arg = buf.data();
-    const std::size_t eq = arg.find('=');
-    args.emplace_back(std::string(arg.substr(0, eq)), eq == std::string_view::npos
-                                                          ? std::string()
-                                                          : std::string(arg.substr(eq + 1)));
-  }
+  const QueryArgs args = read_query_args(wsi);
   const bool is_get = lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) > 0 || is_h2_get(wsi);
-  std::int64_t used_weight = -1;
   const HttpResponse resp =
-      is_get ? route(path, args, used_weight) : error_response(405, -1, "Method not allowed.");
+      is_get ? route(path, args) : error_response(405, -1, "Method not allowed.");
   if (resp.status == 400) ++stats_.rest_400;
   if (resp.status == 404) ++stats_.rest_404;
+  if (resp.rate_limited) {
+    ++stats_.rest_429;
+    ++stats_.rest_weight_exceeded;
+    emit("rest-weight-exceeded path=" + printable(path) + " used=" +
+         std::to_string(resp.used_weight) + " retry_after=" + std::to_string(resp.retry_after_s));
+  }
   emit("rest path=" + printable(path) + " status=" + std::to_string(resp.status) +
-       " rows=" + std::to_string(resp.rows) + " used_weight=" + std::to_string(used_weight));
+       " rows=" + std::to_string(resp.rows) + " used_weight=" + std::to_string(resp.used_weight));
 
   unsigned char head[LWS_PRE + 1024];
   unsigned char* start = head + LWS_PRE;
@@ -38,16 +33,19 @@ int Server::on_http(lws* wsi, SessionData* pss, const char* path_in) {
   if (lws_add_http_common_headers(wsi, static_cast<unsigned int>(resp.status),
                                   "application/json;charset=UTF-8", resp.body.size(), &p, end))
     return 1;
-  auto header = [&](const char* name, std::int64_t value) {
-    const std::string v = std::to_string(value);
+  auto header = [&](const char* name, const std::string& v) {
     return lws_add_http_header_by_name(wsi, reinterpret_cast<const unsigned char*>(name),
                                        reinterpret_cast<const unsigned char*>(v.data()),
                                        static_cast<int>(v.size()), &p, end) == 0;
   };
-  if (used_weight >= 0 &&
-      !(header("x-mbx-used-weight:", used_weight) && header("x-mbx-used-weight-1m:", used_weight)))
+  const std::string used = std::to_string(resp.used_weight);
+  if (resp.used_weight >= 0 &&
+      !(header("x-mbx-used-weight:", used) && header("x-mbx-used-weight-1m:", used)))
     return 1;
-  if (resp.retry_after_s >= 0 && !header("retry-after:", resp.retry_after_s)) return 1;
+  if (resp.retry_after_s >= 0 && !header("retry-after:", std::to_string(resp.retry_after_s)))
+    return 1;
+  for (const auto& [name, value] : resp.headers)
+    if (!header(name.c_str(), value)) return 1;
   if (lws_finalize_write_http_header(wsi, start, &p, end)) return 1;
   pss->http = new HttpTxn{resp.body, 0};
   lws_callback_on_writable(wsi);
@@ -73,56 +71,36 @@ int Server::on_http_writeable(lws* wsi, SessionData* pss) {
   return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
-HttpResponse Server::route(const std::string& path, const QueryArgs& args,
-                           std::int64_t& used_weight) {
-  const std::int64_t now_ms = mono_us() / 1000;
-  if (path == "/api/v3/klines") return rest_klines(args, used_weight, now_ms);
-  HttpResponse refusal;
-  if (path == "/api/v3/time") {
-    if (!charge_weight(kLightWeight, now_ms, used_weight, refusal)) return refusal;
-    return time_response(sim_now(mono_us()));
-  }
-  if (path == "/api/v3/ping") {
-    if (!charge_weight(kLightWeight, now_ms, used_weight, refusal)) return refusal;
-    HttpResponse r;
-    r.body = "{}";
-    return r;
-  }
+// The first venue that owns the path answers (venues/registry.cpp).
+HttpResponse Server::route(const std::string& path, const QueryArgs& args) {
+  RestEnv env;
+  env.market.sim_now_ms = sim_now(mono_us());
+  env.market.history_start_ms = opts_.history_start_ms;
+  env.market.invalid_symbols = &opts_.invalid_symbols;
+  env.real_ms = mono_us() / 1000;
+  env.take_fault = &Server::take_rest_fault;
+  env.fault_ctx = this;
+  for (const auto& v : venues_)
+    if (std::optional<HttpResponse> r = v->rest(path, args, env)) return std::move(*r);
   return error_response(404, -1, "Not found.");
 }
 
-HttpResponse Server::rest_klines(const QueryArgs& args, std::int64_t& used_weight,
-                                 std::int64_t now_ms) {
-  if (rest_418_left_ > 0) {
-    --rest_418_left_;
-    ++stats_.rest_418;
-    return banned(rest_418_retry_s_, sim_now(mono_us()) + rest_418_retry_s_ * 1000);
+// Injected rest-418 / rest-429, taken by a venue's klines endpoint (ban first).
+RestFault Server::take_rest_fault(void* self_ptr, std::int64_t& retry_s) {
+  auto* self = static_cast<Server*>(self_ptr);
+  if (self->rest_418_left_ > 0) {
+    --self->rest_418_left_;
+    ++self->stats_.rest_418;
+    retry_s = self->rest_418_retry_s_;
+    return RestFault::kBan;
   }
-  if (rest_429_left_ > 0) {
-    --rest_429_left_;
-    ++stats_.rest_429;
-    return too_many_requests(rest_429_retry_s_, weights_.limit());
+  if (self->rest_429_left_ > 0) {
+    --self->rest_429_left_;
+    ++self->stats_.rest_429;
+    retry_s = self->rest_429_retry_s_;
+    return RestFault::kRateLimit;
   }
-  HttpResponse refusal;
-  if (!charge_weight(kKlinesWeight, now_ms, used_weight, refusal)) return refusal;
-  MarketView view;
-  view.sim_now_ms = sim_now(mono_us());
-  view.history_start_ms = opts_.history_start_ms;
-  view.invalid_symbols = &opts_.invalid_symbols;
-  return klines_response(args, view);
-}
-
-bool Server::charge_weight(std::int64_t weight, std::int64_t now_ms, std::int64_t& used,
-                           HttpResponse& refusal) {
-  const WeightWindow::Charge c = weights_.charge(weight, now_ms);
-  used = c.used;
-  if (c.allowed) return true;
-  ++stats_.rest_429;
-  ++stats_.rest_weight_exceeded;
-  emit("rest-weight-exceeded used=" + std::to_string(c.used) +
-       " retry_after=" + std::to_string(c.retry_after_s));
-  refusal = too_many_requests(c.retry_after_s, weights_.limit());
-  return false;
+  return RestFault::kNone;
 }
 
 }  // namespace mdfeed::fake::detail

@@ -53,6 +53,9 @@ std::string Stats::json(std::size_t active, std::size_t inbox_dropped) const {
   add("ctrl_rate_exceeded", ctrl_rate_exceeded);
   add("max_ctrl_msgs_per_s", max_ctrl_msgs_per_s);
   add("rx_too_large", rx_too_large);
+  add("pings_answered", pings_answered);
+  add("pings_ignored", pings_ignored);
+  add("idle_closes", idle_closes);
   add("rest_requests", rest_requests);
   add("rest_400", rest_400);
   add("rest_404", rest_404);
@@ -81,6 +84,22 @@ std::string printable(std::string_view s) {
   for (char& ch : out)
     if (static_cast<unsigned char>(ch) <= ' ' || ch == 0x7f) ch = '?';
   return out;
+}
+
+QueryArgs read_query_args(lws* wsi) {
+  QueryArgs args;
+  std::vector<char> buf(kMaxUrlBytes + 1);
+  for (int i = 0; i < kMaxQueryArgs; ++i) {
+    if (lws_hdr_copy_fragment(wsi, buf.data(), static_cast<int>(buf.size()),
+                              WSI_TOKEN_HTTP_URI_ARGS, i) < 0)
+      break;
+    const std::string_view arg = buf.data();
+    const std::size_t eq = arg.find('=');
+    args.emplace_back(std::string(arg.substr(0, eq)), eq == std::string_view::npos
+                                                          ? std::string()
+                                                          : std::string(arg.substr(eq + 1)));
+  }
+  return args;
 }
 
 bool is_h2_get(lws* wsi) {

@@ -11,7 +11,9 @@
 #include <string_view>
 #include <vector>
 
+#include "fake_exchange/rest.hpp"
 #include "fake_exchange/streams.hpp"
+#include "fake_exchange/venues/venue.hpp"
 
 namespace mdfeed::fake::detail {
 
@@ -73,6 +75,11 @@ struct Connection {
   lws* wsi = nullptr;
   bool established = false;
   std::string path;
+  Venue* venue = nullptr;  // the protocol this path belongs to (set at the handshake)
+  WsRules rules;
+  bool silent = false;  // an unrouted URL: accepted, never sends anything
+  std::deque<std::string> pongs;  // application-level heartbeat replies (sent even when stalled)
+  std::int64_t last_activity_us = 0;  // last message either way, for the venue's idle close
   bool combined = true;  // wrap events as {"stream":..,"data":..}
   std::vector<std::string> initial_streams;
   std::int64_t opened_us = 0;
@@ -134,6 +141,9 @@ struct Stats {
   std::uint64_t ctrl_rate_exceeded = 0;
   std::uint64_t max_ctrl_msgs_per_s = 0;
   std::uint64_t rx_too_large = 0;
+  std::uint64_t pings_answered = 0;
+  std::uint64_t pings_ignored = 0;
+  std::uint64_t idle_closes = 0;
   std::uint64_t rest_requests = 0;
   std::uint64_t rest_400 = 0;
   std::uint64_t rest_404 = 0;
@@ -153,6 +163,9 @@ void kill_abruptly(lws* wsi);
 
 // Client-controlled text in the line-oriented event log: no spaces or control characters.
 [[nodiscard]] std::string printable(std::string_view s);
+
+// The query arguments of the request (name=value pairs, raw).
+[[nodiscard]] QueryArgs read_query_args(lws* wsi);
 
 // HTTP/2 carries the method in a pseudo-header instead of the request line.
 [[nodiscard]] bool is_h2_get(lws* wsi);

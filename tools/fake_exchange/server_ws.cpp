@@ -11,13 +11,13 @@
 
 namespace mdfeed::fake::detail {
 
-// The upgrade request: decide now (the headers are gone after ESTABLISHED). Paths as Binance:
-// /stream?streams=a/b (combined), /ws (raw, SUBSCRIBE later), /ws/a/b (raw).
+// The upgrade request: decide now (the headers are gone after ESTABLISHED). The first venue
+// that owns the path (venues/registry.cpp) speaks on this connection.
 int Server::on_handshake(lws* wsi, SessionData* pss) {
   ++stats_.conn_attempts;
-  auto reject = [this](const char* why) {
+  auto reject = [this](const std::string& why) {
     ++stats_.conn_rejected;
-    emit(std::string("conn reject reason=") + why);
+    emit("conn reject reason=" + why);
     return 1;
   };
   if (mono_us() < outage_until_us_) return reject("outage");
@@ -27,31 +27,20 @@ int Server::on_handshake(lws* wsi, SessionData* pss) {
     return reject("bad-path");
   auto c = std::make_unique<Connection>();
   c->path = buf.data();
-  std::string list;
-  if (c->path == "/stream" || c->path == "/stream/") {
-    c->combined = true;
-    for (int i = 0; i < kMaxQueryArgs; ++i) {
-      if (lws_hdr_copy_fragment(wsi, buf.data(), static_cast<int>(buf.size()),
-                                WSI_TOKEN_HTTP_URI_ARGS, i) < 0)
-        break;
-      const std::string_view arg = buf.data();
-      if (arg.substr(0, 8) == "streams=") list = std::string(arg.substr(8));
+  const QueryArgs args = read_query_args(wsi);
+  std::optional<WsHandshake> h;
+  for (const auto& v : venues_) {
+    if ((h = v->ws_handshake(c->path, args))) {
+      c->venue = v.get();
+      break;
     }
-  } else if (c->path == "/ws" || c->path.rfind("/ws/", 0) == 0) {
-    c->combined = false;
-    if (c->path.size() > 4) list = c->path.substr(4);
-  } else {
-    return reject("bad-path");
   }
-  const auto max_streams = static_cast<std::size_t>(opts_.max_streams);
-  const std::vector<std::string_view> names = split_list(list, '/', max_streams);
-  if (names.size() > max_streams) return reject("too-many-streams");
-  for (std::string_view n : names) {
-    if (!parse_stream_name(n).valid) return reject("invalid-stream");
-    if (std::find(c->initial_streams.begin(), c->initial_streams.end(), n) ==
-        c->initial_streams.end())
-      c->initial_streams.emplace_back(n);
-  }
+  if (!h) return reject("bad-path");
+  if (!h->reject.empty()) return reject(h->reject);
+  c->rules = c->venue->ws_rules();
+  c->silent = h->silent;
+  c->combined = h->combined;
+  c->initial_streams = std::move(h->streams);
   if (pss->conn_id) conns_.erase(pss->conn_id);  // a repeated filter call must not leak a record
   c->id = ++next_id_;
   pss->conn_id = c->id;
@@ -66,19 +55,16 @@ int Server::on_established(lws* wsi, SessionData* pss) {
   c->wsi = wsi;
   c->established = true;
   c->opened_us = now;
+  c->last_activity_us = now;
   c->next_update_us = now + opts_.update_ms * 1000;
   if (replay_) c->replay_next = replay_->due_count(now - replay_start_us_);
   ++stats_.conn_opened;
   const std::vector<std::string> names = std::move(c->initial_streams);
   c->initial_streams.clear();
   emit("conn open id=" + std::to_string(c->id) + " path=" + printable(c->path) +
-       " streams=" + std::to_string(names.size()) + " active=" + std::to_string(active()));
-  for (const std::string& n : names) {
-    Subscription s{n, std::nullopt};
-    const ParsedStream p = parse_stream_name(n);
-    if (p.kline && symbol_exists(p.kline->symbol)) s.cursor.emplace(*p.kline, sim_now(now));
-    c->subs.push_back(std::move(s));
-  }
+       " streams=" + std::to_string(names.size()) + " active=" + std::to_string(active()) +
+       " venue=" + std::string(c->venue->name()) + (c->silent ? " silent=1" : ""));
+  for (const std::string& n : names) add_subscription(*c, n, sim_now(now));
   if (deaf_active_) {
     c->flow_off = true;
     lws_rx_flow_control(wsi, 0);
@@ -126,18 +112,16 @@ int Server::on_receive(Connection& c, const char* in, std::size_t len) {
   const std::string message = std::move(c.rx);
   c.rx.clear();
   if (!note_incoming(c)) return -1;
-  if (lws_frame_is_binary(c.wsi))
-    queue(c, error_reply(3, "Invalid JSON: binary frames are not supported", "null"));
-  else
-    handle_control(c, message);
+  if (!c.silent) handle_message(c, message, lws_frame_is_binary(c.wsi));
   lws_callback_on_writable(c.wsi);
   return 0;
 }
 
 int Server::on_pong(Connection& c) { return note_incoming(c) ? 0 : -1; }
 
-// Binance allows 5 incoming messages (text, ping, pong) per second per connection and
-// disconnects above that; lws answers pings itself, so text, binary and pongs are counted.
+// Binance allows 5 incoming messages (text, ping, pong) per second per connection (USD-M 10)
+// and disconnects above that; lws answers pings itself, so text, binary and pongs are counted.
+// The limit is the venue's (WsRules); OKX and Bybit have none per second.
 bool Server::note_incoming(Connection& c) {
   const std::int64_t now = mono_us();
   ++stats_.ctrl_msgs_received;
@@ -147,7 +131,8 @@ bool Server::note_incoming(Connection& c) {
     c.rx_times_us.pop_front();
   const auto rate = static_cast<std::uint64_t>(c.rx_times_us.size());
   stats_.max_ctrl_msgs_per_s = std::max(stats_.max_ctrl_msgs_per_s, rate);
-  if (opts_.ctrl_limit_per_s <= 0 || rate <= static_cast<std::uint64_t>(opts_.ctrl_limit_per_s))
+  if (c.rules.ctrl_limit_per_s <= 0 ||
+      rate <= static_cast<std::uint64_t>(c.rules.ctrl_limit_per_s))
     return true;
   ++stats_.ctrl_rate_exceeded;
   emit("ctrl-rate-exceeded id=" + std::to_string(c.id) + " count=" + std::to_string(rate));
@@ -157,76 +142,45 @@ bool Server::note_incoming(Connection& c) {
   return false;
 }
 
-void Server::handle_control(Connection& c, std::string_view message) {
-  ControlParse p = parse_control(parser_, message);
-  if (!p.request) {
-    queue(c, std::move(p.error_reply));
-    return;
+// One client message, answered by the connection's venue. Application pings are answered
+// from a queue of their own (sent even during a stall, withheld by ignore-pings), and only an
+// answered ping counts as activity for the venue's idle close.
+void Server::handle_message(Connection& c, std::string_view message, bool binary) {
+  std::vector<std::string> topics;
+  topics.reserve(c.subs.size());
+  for (const Subscription& s : c.subs) topics.push_back(s.name);
+  const WsConnView view{c.id, c.path, c.combined, &topics};
+  WsAction a = c.venue->on_message(view, message, binary, parser_);
+  const std::int64_t now = mono_us();
+  if (!a.unsubscribe.empty()) {
+    c.subs.erase(std::remove_if(c.subs.begin(), c.subs.end(),
+                                [&](const Subscription& s) {
+                                  return std::find(a.unsubscribe.begin(), a.unsubscribe.end(),
+                                                   s.name) != a.unsubscribe.end();
+                                }),
+                 c.subs.end());
+    c.rr = 0;
   }
-  const ControlRequest& r = *p.request;
-  switch (r.method) {
-    case ControlMethod::kSubscribe:
-      subscribe(c, r.params, r.id_json);
-      break;
-    case ControlMethod::kUnsubscribe:
-      unsubscribe(c, r.params, r.id_json);
-      break;
-    case ControlMethod::kListSubscriptions: {
-      std::vector<std::string> names;
-      for (const Subscription& s : c.subs) names.push_back(s.name);
-      queue(c, list_reply(names, r.id_json));
-      break;
-    }
-    case ControlMethod::kSetProperty:
-      c.combined = r.bool_value.value_or(c.combined);
-      queue(c, result_reply("null", r.id_json));
-      break;
-    case ControlMethod::kGetProperty:
-      queue(c, result_reply(c.combined ? "true" : "false", r.id_json));
-      break;
+  for (std::string& n : a.subscribe) add_subscription(c, std::move(n), sim_now(now));
+  if (a.set_combined) c.combined = *a.set_combined;
+  for (std::string& r : a.replies) queue(c, std::move(r));
+  if (!a.log.empty()) emit(a.log);
+  if (!a.pong) {
+    c.last_activity_us = now;
+  } else if (now < ignore_pings_until_us_) {
+    ++stats_.pings_ignored;
+    emit("ping-ignored id=" + std::to_string(c.id));
+  } else if (c.pongs.size() < kMaxQueuedReplies) {
+    ++stats_.pings_answered;
+    c.pongs.push_back(std::move(*a.pong));
   }
 }
 
-void Server::subscribe(Connection& c, const std::vector<std::string>& names,
-                       const std::string& id) {
-  std::vector<std::string> fresh;
-  for (const std::string& n : names) {
-    if (!parse_stream_name(n).valid) {
-      queue(c, error_reply(2, "Invalid request: invalid stream name '" + n + "'", id));
-      return;
-    }
-    const bool known = std::any_of(c.subs.begin(), c.subs.end(),
-                                   [&](const Subscription& s) { return s.name == n; }) ||
-                       std::find(fresh.begin(), fresh.end(), n) != fresh.end();
-    if (!known) fresh.push_back(n);
-  }
-  if (c.subs.size() + fresh.size() > static_cast<std::size_t>(opts_.max_streams)) {
-    queue(c, error_reply(2, "Invalid request: too many streams", id));
-    return;
-  }
-  const std::int64_t now_sim = sim_now(mono_us());
-  for (std::string& n : fresh) {
-    Subscription s{std::move(n), std::nullopt};
-    const ParsedStream p = parse_stream_name(s.name);
-    if (p.kline && symbol_exists(p.kline->symbol)) s.cursor.emplace(*p.kline, now_sim);
-    c.subs.push_back(std::move(s));
-  }
-  queue(c, result_reply("null", id));
-  emit("subscribe id=" + std::to_string(c.id) + " streams=" + std::to_string(names.size()) +
-       " total=" + std::to_string(c.subs.size()));
-}
-
-void Server::unsubscribe(Connection& c, const std::vector<std::string>& names,
-                         const std::string& id) {
-  c.subs.erase(std::remove_if(c.subs.begin(), c.subs.end(),
-                              [&](const Subscription& s) {
-                                return std::find(names.begin(), names.end(), s.name) != names.end();
-                              }),
-               c.subs.end());
-  c.rr = 0;
-  queue(c, result_reply("null", id));
-  emit("unsubscribe id=" + std::to_string(c.id) + " streams=" + std::to_string(names.size()) +
-       " total=" + std::to_string(c.subs.size()));
+void Server::add_subscription(Connection& c, std::string name, std::int64_t sim_now_ms) {
+  Subscription s{std::move(name), std::nullopt};
+  const ParsedStream p = c.venue->parse_topic(s.name);
+  if (p.kline && symbol_exists(p.kline->symbol)) s.cursor.emplace(*p.kline, sim_now_ms);
+  c.subs.push_back(std::move(s));
 }
 
 void Server::queue(Connection& c, std::string message) {
@@ -246,7 +200,14 @@ int Server::on_writeable(Connection& c) {
                      c.close_reason.size());
     return -1;
   }
-  if (silenced(now)) return 0;
+  if (c.out.empty() && !c.pongs.empty() && now >= deaf_until_us_) {
+    c.out = std::move(c.pongs.front());  // a stall keeps the heartbeat alive, deaf does not
+    c.pongs.pop_front();
+    c.frag_size = 0;
+    c.out_is_kline = false;
+  } else if (silenced(now)) {
+    return 0;
+  }
   if (c.out.empty() && !next_message(c, now)) return 0;
   if (write_frame(c) < 0) return -1;
   if (has_work(c, now)) lws_callback_on_writable(c.wsi);
@@ -257,6 +218,7 @@ int Server::on_writeable(Connection& c) {
 bool Server::next_message(Connection& c, std::int64_t now_us) {
   c.frag_size = 0;
   c.out_is_kline = false;
+  if (c.silent) return false;
   if (!c.replies.empty()) {
     c.out = std::move(c.replies.front());
     c.replies.pop_front();
@@ -316,13 +278,12 @@ bool Server::next_kline(Connection& c, std::int64_t sim_now_ms) {
     BarUnits bar = closed ? truth_units(key.symbol, key.interval, e.open_ms)
                           : forming_units(key.symbol, key.interval, e.open_ms, sim_now_ms);
     if (opts_.flood) bar.last_trade_id = static_cast<std::int64_t>(++c.flood_seq);
-    if (opts_.latency_probe && !closed)  // stamped here, right before write_frame() sends it
+    if (opts_.latency_probe && !closed && c.rules.kline_probe)  // stamped right before sending
       c.out = probe_kline_message(key.symbol, key.interval, sim_now_ms, e.open_ms,
                                   opts_.flood ? c.flood_seq : ++c.flood_seq, probe_now_ns(),
                                   c.combined);
     else
-      c.out = c.combined ? kline_message(key.symbol, key.interval, sim_now_ms, bar, closed)
-                         : kline_event(key.symbol, key.interval, sim_now_ms, bar, closed);
+      c.out = c.venue->kline_push(s.name, key, sim_now_ms, bar, closed, c.combined);
     c.out_is_kline = true;
     if (fragment_ && c.out.size() >= kFragmentsPerMessage)
       c.frag_size = (c.out.size() + kFragmentsPerMessage - 1) / kFragmentsPerMessage;
@@ -352,6 +313,7 @@ int Server::write_frame(Connection& c) {
   c.out_offset += chunk;
   stats_.ws_bytes_sent += chunk;
   if (last) {
+    c.last_activity_us = mono_us();
     c.out.clear();
     c.out_offset = 0;
     ++c.sent;
@@ -362,6 +324,8 @@ int Server::write_frame(Connection& c) {
 
 bool Server::has_work(const Connection& c, std::int64_t now_us) const {
   if (c.close_code > 0) return true;
+  if (!c.pongs.empty() && now_us >= deaf_until_us_) return true;
+  if (c.silent) return false;
   if (silenced(now_us)) return false;
   if (!c.out.empty() || !c.replies.empty() || c.garbage_left > 0) return true;
   if (replay_) return c.replay_next < replay_->due_count(now_us - replay_start_us_);

@@ -7,7 +7,9 @@ Starts the fake exchange, then checks: TLS verification against the test CA, RES
 errors, combined and raw WebSocket streams (every x:true close equals the REST row for that bar,
 closes are contiguous), SUBSCRIBE/LIST replies, the control-message rate limit, and the faults
 fragment, garbage, oversize, skip-close, rest-429, shutdown-event, drop and outage; finally that
-SIGTERM prints a stats line, and that a --tls10-only server is refused by a default client.
+SIGTERM prints a stats line; then OKX, Bybit and USD-M over the real server (acks, pushes equal
+REST, application pings, stall vs ignore-pings, idle closes, 1500-row USD-M klines, Bybit 10006);
+and that a --tls10-only server is refused by a default client.
 Needs python3-websocket (websocket-client).
 """
 import argparse
@@ -285,6 +287,95 @@ def test_tls10_only(exe, certs):
         fx.stop()
 
 
+def recv_until(ws, pred, limit=200):
+    for _ in range(limit):
+        msg = ws.recv()
+        if pred(msg):
+            return msg
+    raise AssertionError("expected message not seen")
+
+
+def test_other_venues(exe, certs):
+    """OKX, Bybit and USD-M over the real server: subscribe, pushes equal REST, application
+    pings answered (also while stalled), ignore-pings, and the venues' idle close."""
+    fx = FakeExchange(exe, certs, "--speed", "60", "--okx-idle-s", "1.5", "--bybit-idle-s", "1.5")
+    try:
+        # OKX: ack, then candle pushes; the closing push ("1") equals the REST history row.
+        ws = fx.ws("/ws/v5/business")
+        ws.send(json.dumps({"id": "1", "op": "subscribe",
+                            "args": [{"channel": "candle1m", "instId": "BTC-USDT-SWAP"}]}))
+        ack = json.loads(recv_until(ws, lambda m: "event" in m))
+        check(ack["event"] == "subscribe" and ack["id"] == "1" and ack["connId"], "okx subscribe ack")
+        closed = json.loads(recv_until(ws, lambda m: m.endswith('"1"]]}')))
+        row = closed["data"][0]
+        check(closed["arg"] == {"channel": "candle1m", "instId": "BTC-USDT-SWAP"} and
+              all(isinstance(x, str) for x in row), "okx candle push, all strings")
+        check(70_000 < float(row[1]) < 110_000, f"BTC-USDT-SWAP trades near 90,000: {row[1]}")
+        _, _, body = fx.rest(f"/api/v5/market/history-candles?instId=BTC-USDT-SWAP&after={int(row[0]) + 1}&limit=1")
+        check(json.loads(body)["data"][0] == row, "okx closing push equals the REST row")
+        ws.send("ping")
+        recv_until(ws, lambda m: m == "pong")
+        check(True, "okx text ping -> pong")
+        # Bybit: an idle connection without subscriptions is closed after --bybit-idle-s, and a
+        # ping is answered (while not ignoring pings).
+        bws = fx.ws("/v5/public/linear")
+        bws.send(json.dumps({"op": "ping", "req_id": "9"}))
+        pong = json.loads(recv_until(bws, lambda m: "pong" in m))
+        check(pong["success"] and pong["op"] == "ping" and pong["req_id"] == "9", "bybit ping -> pong")
+        bws.send(json.dumps({"req_id": "2", "op": "subscribe", "args": ["kline.1.ETHUSDT"]}))
+        push = json.loads(recv_until(bws, lambda m: '"topic"' in m))
+        check(push["topic"] == "kline.1.ETHUSDT" and 2_000 < float(push["data"][0]["close"]) < 4_000,
+              "bybit kline push, ETH near 3,000")
+        bws.close()
+        idle = fx.ws("/v5/public/spot")
+        fx.expect("idle-close", timeout=5)
+        idle.close()
+        check(True, "bybit idle connection closed")
+
+        # USD-M routed URL carries the same kline payload as spot.
+        uws = fx.ws("/market/stream?streams=btcusdt@kline_1m")
+        msg = json.loads(recv_until(uws, lambda m: '"kline"' in m))
+        check(msg["stream"] == "btcusdt@kline_1m" and msg["data"]["k"]["s"] == "BTCUSDT", "usdm /market/stream")
+        uws.close()
+        status, _, body = fx.rest("/fapi/v1/klines?symbol=BTCUSDT&interval=1m&limit=1500")
+        check(status == 200 and len(json.loads(body)) == 1500, "usdm klines serve 1500 rows")
+        fx.command("rest-429 1 3")
+        status, headers, body = fx.rest("/v5/market/kline?category=spot&symbol=BTCUSDT&interval=1")
+        check(status == 200 and json.loads(body)["retCode"] == 10006 and
+              "X-Bapi-Limit-Reset-Timestamp" in headers, "bybit rest-429 -> retCode 10006")
+
+        # Last (stall and ignore-pings cannot be shortened): OKX keeps answering pings during a
+        # stall; with pings ignored as well, the silent connection is closed (4004).
+        ws.send("ping")
+        recv_until(ws, lambda m: m == "pong")
+        fx.command("stall 2")
+        ws.send("ping")
+        check(recv_until(ws, lambda m: True) == "pong", "okx pong still answered during a stall")
+        # ignore-pings: pings go unanswered, and with no data the connection is closed (4004).
+        fx.command("ignore-pings 30")
+        fx.command("stall 30")
+        ws.send("ping")
+        fx.expect("ping-ignored")
+        fx.expect("idle-close")
+        ended = False
+        try:  # the close frame (4004) may be lost to the TCP teardown; the end is what counts
+            for _ in range(10_000):
+                op, _ = ws.recv_data(control_frame=True)
+                if op == websocket.ABNF.OPCODE_CLOSE:
+                    ended = True
+                    break
+        except websocket.WebSocketConnectionClosedException:
+            ended = True
+        check(ended, "okx connection closed after the idle time with pings unanswered")
+
+    except Exception:
+        fx.proc.kill()
+        print("\n".join(fx.log[-20:]))
+        raise
+    stats = fx.stop()
+    check(stats["pings_ignored"] >= 1 and stats["idle_closes"] >= 2, f"venue stats: {stats}")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--exe", required=True)
@@ -308,6 +399,7 @@ def main():
     stats = fx.stop()
     check(stats["conn_opened"] >= 4 and stats["rest_429"] >= 1 and stats["ctrl_rate_exceeded"] == 1,
           f"final stats line: {stats}")
+    test_other_venues(a.exe, certs)
     test_tls10_only(a.exe, certs)
     print("all fake exchange smoke checks passed")
 
