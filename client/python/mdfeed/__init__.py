@@ -4,7 +4,7 @@
     df = mdfeed.get_price("BTCUSDT", count=20, frequency="1m")      # pandas DataFrame
     bars = mdfeed.get_bars("BTCUSDT", count=20)                       # numpy view on the ring
 
-Needs only numpy and pandas. The rings are mapped read-only; see DESIGN.md ("Shared-memory
+Needs only numpy and pandas. The rings are mapped read-only; see docs/design.md ("Shared-memory
 protocol", "Contracts / Python") for the layout and the guarantees.
 """
 
