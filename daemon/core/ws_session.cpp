@@ -50,7 +50,7 @@ WsSession::WsSession(SessionHost& host, int id) : host_(host), id_(id) {
   retry_.retry_ms_table = retry_table_.data();
   retry_.retry_ms_table_count = static_cast<std::uint16_t>(retry_table_.size());
   retry_.conceal_count = LWS_RETRY_CONCEAL_ALWAYS;
-  // lws hangs up without ever pinging unless hangup > ping (DESIGN.md, lws notes).
+  // lws hangs up without ever pinging unless hangup > ping (docs/design.md, lws notes).
   retry_.secs_since_valid_ping = static_cast<std::uint16_t>(std::max(1.0, c.ping_interval_s));
   retry_.secs_since_valid_hangup = static_cast<std::uint16_t>(
       std::max<double>(c.pong_timeout_s, retry_.secs_since_valid_ping + 1.0));

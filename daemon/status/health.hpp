@@ -21,7 +21,7 @@ struct HealthPolicy {
   // yet shorter than the daemon's own default reconnect trigger (feeds[].stale_after_s = 10)
   // plus a reconnect, so an operator sees it while it happens.
   std::chrono::milliseconds stale_after{10'000};
-  // The daemon beats at least every 500 ms; DESIGN.md calls a writer dead after about 2 s.
+  // The daemon beats at least every 500 ms; docs/design.md calls a writer dead after about 2 s.
   std::chrono::milliseconds heartbeat_timeout{2'000};
 };
 

@@ -53,7 +53,7 @@ void ensure_feed_dir(const RingWriter::Options& opt) {
     const int e = errno;
     throw Error("mdfeed: cannot create " + dir + ": " + errno_text(e));
   }
-  // mkdir applies the umask and may drop setgid; make the mode what DESIGN.md promises.
+  // mkdir applies the umask and may drop setgid; make the mode what docs/design.md promises.
   (void)::chmod(dir.c_str(), 02750);
 }
 

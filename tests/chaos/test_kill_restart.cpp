@@ -11,7 +11,7 @@ using namespace std::chrono_literals;
 namespace {
 
 constexpr int kKills = 20;
-constexpr std::int64_t kDetectLimitNs = 2'000'000'000;  // DESIGN.md: dead shows within ~2 s
+constexpr std::int64_t kDetectLimitNs = 2'000'000'000;  // docs/design.md: dead shows within ~2 s
 
 // What one reader saw of one ring around one kill.
 struct Detection {

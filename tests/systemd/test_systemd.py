@@ -4,7 +4,7 @@
   verify             systemd-analyze verify prints nothing for the unit (and does complain about
                      a deliberately broken copy, so silence means something)
   security           systemd-analyze security --offline=yes: overall exposure below 2.0
-  contract           the unit says what DESIGN.md requires (notify, watchdog, static user, no
+  contract           the unit says what docs/design.md requires (notify, watchdog, static user, no
                      RemoveIPC, outbound network, writable ring directory)
   sysusers_tmpfiles  sysusers.d and tmpfiles.d applied to a scratch --root create the user and a
                      2750 mdfeed:mdfeed ring directory (needs root for chown; else skipped)

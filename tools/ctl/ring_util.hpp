@@ -9,7 +9,7 @@
 
 namespace mdfeed::ctl {
 
-// DESIGN.md: a writer whose heartbeat is older than about 2 s is dead.
+// docs/design.md: a writer whose heartbeat is older than about 2 s is dead.
 inline constexpr std::chrono::milliseconds kWriterDeadAfter{2000};
 
 // Checks the shm dir first so a missing directory is reported as such, not as a missing ring.

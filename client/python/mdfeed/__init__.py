@@ -7,7 +7,7 @@
 Fields a venue does not send are unknown, never zero: NaN doubles, and in get_price pd.NA in
 the Int64 `trades` column; in get_bars arrays check mdfeed.trades_known(bars).
 
-Needs only numpy and pandas. The rings are mapped read-only; see DESIGN.md ("Shared-memory
+Needs only numpy and pandas. The rings are mapped read-only; see docs/design.md ("Shared-memory
 protocol", "Contracts / Python") for the layout and the guarantees.
 """
 

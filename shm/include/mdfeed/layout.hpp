@@ -35,8 +35,8 @@
 //      16  96    Bar (see below)
 //     112  16    reserved
 //
-// Protocol: the seqlock in mdfeed/seqlock.hpp (see DESIGN.md) guards index and bar together;
-// a copy taken between two equal, even reads of seq is valid.
+// Protocol: the seqlock in mdfeed/seqlock.hpp (see docs/design.md) guards index and bar
+// together; a copy taken between two equal, even reads of seq is valid.
 // 128 rather than 64 bytes of separation because the adjacent-line prefetcher on x86 pulls
 // pairs of 64-byte lines; std::hardware_destructive_interference_size is not ABI-stable.
 #pragma once

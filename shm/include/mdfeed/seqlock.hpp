@@ -10,7 +10,7 @@
 // caught by the sequence check, and the atomics keep the racing accesses defined in the C++
 // model (and ThreadSanitizer quiet). The release fence after the odd store keeps any field store
 // from becoming visible before the sequence says "busy"; the acquire fence before the second
-// load keeps every field load before it. See DESIGN.md, "Shared-memory protocol".
+// load keeps every field load before it. See docs/design.md, "Shared-memory protocol".
 #pragma once
 
 #include <cstddef>

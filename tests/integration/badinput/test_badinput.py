@@ -220,7 +220,7 @@ def daemon_check_config_exit_codes(env):
     expect(r.returncode == 1 and f"{bad}:{line}:1: unknown key 'bogus_key'" in r.stderr and
            f"{bad}: 1 error(s)" in r.stderr and r.stdout == "",
            f"an invalid file: exit 1 with line:col, got {r.returncode}", r.stdout + r.stderr)
-    # The environment is validated with the file (DESIGN: MDFEED_* overrides).
+    # The environment is validated with the file (docs/design.md: MDFEED_* overrides).
     r = env.mdfeed("--check-config", good, env={"MDFEED_INTERVALS": "1m,7m"})
     expect(r.returncode == 1 and "MDFEED_INTERVALS" in r.stderr and "'7m'" in r.stderr,
            f"a bad MDFEED_INTERVALS: exit 1 naming the variable, got {r.returncode}", r.stderr)

@@ -1,6 +1,7 @@
 // The exchange's clock as seen from this host: the latest exchange timestamp observed (a WS
 // event time E, or REST serverTime), advanced by local monotonic time elapsed since. Lateness
-// of bars is judged on this, never on the wall clock (DESIGN.md, "Bar time is exchange time").
+// of bars is judged on this, never on the wall clock (docs/design.md, "Bar time is exchange
+// time").
 #pragma once
 
 #include <cstdint>
