@@ -57,7 +57,7 @@ RestOutcome venue_error(std::int64_t code, std::string_view msg, const venue::Ht
     if (http != nullptr && !http->reset_header.empty()) {
       const char* end = http->reset_header.data() + http->reset_header.size();
       if (std::from_chars(http->reset_header.data(), end, reset).ptr == end)
-        o.wait_ms = std::clamp<std::int64_t>(reset - http->wall_now_ms, 0, kMaxRetryMs);
+        o.wait_ms = std::clamp<std::int64_t>(reset - http->exchange_now_ms, 0, kMaxRetryMs);
     }
   } else if (code == kParamErrorCode && contains_nocase(msg, "symbol") &&
              (contains_nocase(msg, "not supported") || contains_nocase(msg, "invalid"))) {

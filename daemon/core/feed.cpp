@@ -152,7 +152,8 @@ void Feed::on_fetch_answer(Stream& st, const FetchRequest& r0, RestResponse&& r)
     o.verdict = venue::RestVerdict::kMalformed;
     o.message = r.error;
   } else {
-    o = spec_.rest.classify({r.http_status, r.body, r.retry_after, r.reset_header, net::wall_ms()});
+    o = spec_.rest.classify({r.http_status, r.body, r.retry_after, r.reset_header,
+                             clock_.now(now).value_or(net::wall_ms())});
     if (o.ok()) o = spec_.rest.parse_klines(r.body, st.symbol, st.interval, rows);
   }
   switch (o.verdict) {

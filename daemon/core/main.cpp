@@ -2,7 +2,9 @@
 //   mdfeed --config FILE         run in the foreground (stderr logs, sd_notify, SIGHUP reload)
 //   mdfeed --check-config FILE   validate and exit 0, or 1 with every error's line and column
 #include <signal.h>
+#include <sys/stat.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -28,6 +30,16 @@ int check_config(const std::string& path) {
     return 1;
   }
   std::printf("%s: OK (%s)\n", path.c_str(), mdfeed::describe(*r.config).c_str());
+  // Valid, but the daemon would stop at start-up: say so now. (systemd-tmpfiles creates
+  // /dev/shm/mdfeed at boot, so a check on a build host may legitimately not have it.)
+  struct stat st {};
+  const std::string& dir = r.config->shm_dir;
+  if (::stat(dir.c_str(), &st) != 0)
+    std::fprintf(stderr, "%s: warning: shm.dir %s does not exist (%s); the daemon will not start until it "
+                 "does (systemd-tmpfiles creates it from mdfeed.conf)\n",
+                 path.c_str(), dir.c_str(), std::strerror(errno));
+  else if (!S_ISDIR(st.st_mode))
+    std::fprintf(stderr, "%s: warning: shm.dir %s is not a directory\n", path.c_str(), dir.c_str());
   return 0;
 }
 

@@ -96,7 +96,9 @@ struct HttpAnswer {
   std::string_view body;
   std::string_view retry_after;   // Retry-After header, "" when absent
   std::string_view reset_header;  // the venue's Spec::rest_reset_header, "" when absent
-  std::int64_t wall_now_ms = 0;   // local wall clock when it arrived (for absolute resets)
+  // The exchange clock when it arrived (the local wall clock until the clock is known): a
+  // venue's absolute reset time is in the venue's time, not this host's.
+  std::int64_t exchange_now_ms = 0;
 };
 
 // The order rows come back in from the venue. Core always receives them ascending (the venue's

@@ -7,6 +7,7 @@
 
 #include "fake_exchange/market.hpp"
 #include "fake_exchange/streams.hpp"
+#include "mdfeed/names.hpp"
 
 namespace mdfeed::fake {
 namespace {
@@ -70,7 +71,8 @@ CommandParse parse_count_command(CommandKind kind, const std::vector<std::string
 
 CommandParse parse_skip_close(const std::vector<std::string_view>& w) {
   if (w.size() != 4) return fail("expected: skip-close SYMBOL INTERVAL N");
-  if (!valid_symbol(w[1])) return fail("bad SYMBOL '" + std::string(w[1]) + "'");
+  // Any venue's instrument id (BTCUSDT, BTC-USDT-SWAP), as the daemon accepts them.
+  if (!valid_symbol_name(w[1])) return fail("bad SYMBOL '" + std::string(w[1]) + "'");
   if (!valid_interval(w[2])) return fail("bad INTERVAL '" + std::string(w[2]) + "'");
   const auto n = to_int(w[3], 1, SkipRules::kMaxBars);
   if (!n) return fail("bad N '" + std::string(w[3]) + "'");

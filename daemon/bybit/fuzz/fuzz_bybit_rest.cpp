@@ -16,7 +16,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   a.status = 200;
   a.body = body;
   a.reset_header = body.substr(0, 16);
-  a.wall_now_ms = 1'700'000'000'000;
+  a.exchange_now_ms = 1'700'000'000'000;
   const auto c = rest.classify(a);
   MDFEED_FUZZ_CHECK(c.wait_ms >= 0);
   MDFEED_FUZZ_CHECK(c.ok() == c.message.empty());

@@ -37,7 +37,7 @@ HttpAnswer answer(int status, const std::string& body, std::string_view reset = 
   a.status = status;
   a.body = body;
   a.reset_header = reset;
-  a.wall_now_ms = 1'700'000'000'000;
+  a.exchange_now_ms = 1'700'000'000'000;
   return a;
 }
 

@@ -229,6 +229,12 @@ def daemon_check_config_exit_codes(env):
         expect(r.returncode == 2 and r.stderr.startswith("usage: mdfeed"),
                f"mdfeed {argv}: usage on stderr, exit 2, got {r.returncode}", r.stderr)
     expect(tree(env.path("shm")) == [], "checking never creates anything")
+    # Valid but the shm dir is missing: still exit 0, with a warning naming the directory.
+    missing = env.write("missing.yaml", config_text(env.path("no-such-dir")))
+    r = env.mdfeed("--check-config", missing)
+    expect(r.returncode == 0 and r.stdout.startswith(f"{missing}: OK (") and
+           f"warning: shm.dir {env.path('no-such-dir')} does not exist" in r.stderr,
+           f"a missing shm.dir: exit 0 with a warning, got {r.returncode}", r.stdout + r.stderr)
 
 
 # ------------------------------------------------------------------------------ daemon: shm dir
