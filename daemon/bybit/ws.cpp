@@ -18,6 +18,7 @@
 #include <limits>
 
 #include "bybit/protocol.hpp"
+#include "venue/error_text.hpp"
 #include "venue/json_util.hpp"
 
 namespace mdfeed::bybit {
@@ -95,10 +96,15 @@ class Ws final : public venue::WsProtocol {
 
   Event parse(const char* data, std::size_t len, std::size_t capacity) noexcept override;
 
-  const char* last_error() const noexcept override { return error_; }
+  const char* last_error() const noexcept override { return error_.c_str(); }
 
  private:
-  Event error(const char* fmt, ...) noexcept __attribute__((format(printf, 2, 3)));
+  template <class... A>
+  Event error(const char* fmt, A... args) noexcept {
+    Event e;
+    e.kind = EventKind::kError;
+    return error_.fail(e, fmt, args...);
+  }
   Event json_error(const char* where, error_code e) noexcept {
     return error("%s: %s", where, simdjson::error_message(e));
   }
@@ -116,18 +122,8 @@ class Ws final : public venue::WsProtocol {
   bool clock_started_ = false;
   std::int64_t last_ping_ms_ = 0;
   std::int64_t next_ping_id_ = 1;
-  char error_[256] = {};
+  venue::ErrorText error_;
 };
-
-Event Ws::error(const char* fmt, ...) noexcept {
-  va_list ap;
-  va_start(ap, fmt);
-  std::vsnprintf(error_, sizeof(error_), fmt, ap);
-  va_end(ap);
-  Event e;
-  e.kind = EventKind::kError;
-  return e;
-}
 
 // Geometric growth up to max_bytes, so a run of slightly larger messages does not reallocate
 // each time.
@@ -137,7 +133,7 @@ error_code Ws::reserve(std::size_t len) noexcept {
 }
 
 Event Ws::parse(const char* data, std::size_t len, std::size_t capacity) noexcept {
-  error_[0] = '\0';
+  error_.clear();
   if (data == nullptr || len == 0) return error("empty message");
   if (len > max_bytes_) return error("message of %zu bytes exceeds the %zu byte limit", len, max_bytes_);
   if (capacity < len + simdjson::SIMDJSON_PADDING)

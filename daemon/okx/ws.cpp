@@ -21,6 +21,7 @@
 
 #include "okx/candle_row.hpp"
 #include "okx/protocol.hpp"
+#include "venue/error_text.hpp"
 
 namespace mdfeed::okx {
 namespace {
@@ -107,7 +108,7 @@ class Ws final : public venue::WsProtocol {
 
   Event parse(const char* data, std::size_t len, std::size_t capacity) noexcept override;
 
-  const char* last_error() const noexcept override { return error_; }
+  const char* last_error() const noexcept override { return error_.c_str(); }
 
  private:
   struct Msg {
@@ -126,7 +127,10 @@ class Ws final : public venue::WsProtocol {
   };
 
   // The same for the bool helpers: `return fail(...)`.
-  bool fail(const char* fmt, ...) noexcept __attribute__((format(printf, 2, 3)));
+  template <class... A>
+  bool fail(const char* fmt, A... args) noexcept {
+    return error_.fail(false, fmt, args...);
+  }
   bool fail_json(const char* where, error_code e) noexcept {
     return fail("%s: %s", where, simdjson::error_message(e));
   }
@@ -149,7 +153,7 @@ class Ws final : public venue::WsProtocol {
 
   od::parser parser_;
   std::size_t max_bytes_;
-  char error_[256] = {};
+  venue::ErrorText error_;
   std::string topic_;
   std::int64_t last_ping_ms_ = std::numeric_limits<std::int64_t>::min();
 };
@@ -188,17 +192,9 @@ std::vector<std::string> Ws::control_frames(const std::vector<std::string>& topi
   return out;
 }
 
-bool Ws::fail(const char* fmt, ...) noexcept {
-  va_list ap;
-  va_start(ap, fmt);
-  std::vsnprintf(error_, sizeof(error_), fmt, ap);
-  va_end(ap);
-  return false;
-}
-
 Event Ws::parse(const char* data, std::size_t len, std::size_t capacity) noexcept {
-  error_[0] = '\0';
-  if (!json::check_message(data, len, capacity, max_bytes_, error_, sizeof(error_)))
+  error_.clear();
+  if (!json::check_message(data, len, capacity, max_bytes_, error_.data(), venue::ErrorText::kSize))
     return as_error(false);
   if (len == 4 && std::memcmp(data, "pong", 4) == 0) {
     Event e;

@@ -177,3 +177,26 @@ TEST_CASE("the WebSocket protocol object parses a capture and builds frames", "[
   CHECK(ws->parse(buf.data(), 1, buf.size()).kind == mdfeed::venue::EventKind::kError);
   CHECK(std::string(ws->last_error()).size() > 0);
 }
+
+TEST_CASE("USD-M: every kline of the real futures capture through the binance-usdm protocol",
+          "[binance][venue][usdm]") {
+  auto ws = mdfeed::binance::kUsdmSpec.make_ws(1 << 20);
+  const auto cap = mdfeed::testing::load_capture(mdfeed::testing::fixtures_dir() +
+                                                 "/binance/BINANCE_FUTURES.ws.1.0");
+  std::size_t klines = 0;
+  for (std::size_t i = 0; i < cap.size(); ++i) {
+    const auto e = ws->parse(cap.data(i), cap.len(i), cap.capacity(i));
+    INFO(i << ": " << ws->last_error());
+    REQUIRE(e.kind != mdfeed::venue::EventKind::kError);
+    if (e.kind != mdfeed::venue::EventKind::kKline) continue;
+    ++klines;
+    // The topic routes the update: it names the stream the bar belongs to.
+    CHECK(e.topic.find("@kline_") != std::string_view::npos);
+    CHECK(e.event_time_ms > 0);
+    CHECK(e.bar.trades_known());
+    CHECK(e.bar.close_time_ms > e.bar.open_time_ms);
+    CHECK(e.bar.low <= e.bar.high);
+    CHECK(e.bar.taker_buy_volume <= e.bar.volume);
+  }
+  CHECK(klines == 67);  // the same count the direct parser test finds in this capture
+}

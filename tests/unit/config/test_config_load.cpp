@@ -117,7 +117,11 @@ TEST_CASE("config/demo.yaml loads once its placeholders are filled in", "[config
   CHECK(f.ca_file == ca);
   CHECK(f.symbols == std::vector<std::string>{"BTCUSDT", "ETHUSDT", "SOLUSDT", "BNBUSDT"});
   CHECK(f.intervals == std::vector<std::string>{"1m", "5m", "1h"});
-  CHECK(mdfeed::streams(*r.config).size() == 12);
+  // Binance 4x3, OKX 3x3 and Bybit linear 2x2: three venues side by side.
+  REQUIRE(r.config->feeds.size() == 3);
+  CHECK(r.config->feeds[1].exchange == "okx");
+  CHECK(r.config->feeds[2].exchange == "bybit-linear");
+  CHECK(mdfeed::streams(*r.config).size() == 12 + 9 + 4);
 
   // Unfilled placeholders are config errors, not a crash or a silent default.
   const auto raw = mdfeed::load_config_file(kDemo, mdfeed::environ_from({}));
