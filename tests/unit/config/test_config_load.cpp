@@ -46,6 +46,8 @@ void check_advanced_defaults(const mdfeed::FeedConfig& f) {
   CHECK(f.rest_weight_per_min == d.rest_weight_per_min);
   CHECK(f.max_control_msgs_per_s == d.max_control_msgs_per_s);
   CHECK(f.rest_timeout_s == d.rest_timeout_s);
+  CHECK(f.heartbeat_s == d.heartbeat_s);
+  CHECK(f.heartbeat_timeout_s == d.heartbeat_timeout_s);
 }
 
 }  // namespace
@@ -92,7 +94,7 @@ TEST_CASE("the example's commented advanced keys are real keys at their defaults
     }
     text += line + "\n";
   }
-  CHECK(uncommented == 10);
+  CHECK(uncommented == 12);
   const auto r = mdfeed::load_config_string(text, kExample, mdfeed::environ_from({}));
   INFO(all_errors(r));
   REQUIRE(r.ok());
