@@ -22,7 +22,7 @@ set(MDFEED_SYSUSERSDIR "lib/sysusers.d" CACHE STRING "sysusers.d directory")
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/client/include/ ${PROJECT_SOURCE_DIR}/shm/include/
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} COMPONENT Development
         FILES_MATCHING PATTERN "*.hpp" PATTERN "ring_writer.hpp" EXCLUDE
-        PATTERN "mapped_file_writer.hpp" EXCLUDE)
+        PATTERN "mapped_file_writer.hpp" EXCLUDE PATTERN "wake_scheduler.hpp" EXCLUDE)
 
 set_target_properties(mdfeed_layout PROPERTIES EXPORT_NAME layout)
 install(TARGETS mdfeed_client mdfeed_layout EXPORT mdfeedTargets COMPONENT Development)

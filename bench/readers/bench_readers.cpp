@@ -20,6 +20,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -80,6 +81,7 @@ inline void cpu_relax() {
 int main(int argc, char** argv) {
   int readers = 0;
   std::string mode = "block";
+  std::string wake = "inline";
   double seconds = 2;
   long period_us = 1000;
   for (int i = 1; i + 1 < argc; i += 2) {
@@ -89,12 +91,16 @@ int main(int argc, char** argv) {
     else if (k == "--mode") mode = v;
     else if (k == "--seconds") seconds = std::atof(v);
     else if (k == "--period-us") period_us = std::atol(v);
+    else if (k == "--wake") wake = v;
     else {
-      std::fprintf(stderr, "usage: bench_readers --readers N --mode spin|block [--seconds S] [--period-us P]\n");
+      std::fprintf(stderr, "usage: bench_readers --readers N --mode spin|block [--seconds S] [--period-us P] "
+                           "[--wake inline|scheduler]\n");
       return 2;
     }
   }
-  if (readers < 0 || readers > kMaxReaders || (mode != "spin" && mode != "block")) return 2;
+  if (readers < 0 || readers > kMaxReaders || (mode != "spin" && mode != "block") ||
+      (wake != "inline" && wake != "scheduler"))
+    return 2;
   seconds = std::clamp(seconds, 0.1, 60.0);
 
   char tmpl[] = "/dev/shm/mdfeed-bench-readers.XXXXXX";
@@ -109,6 +115,13 @@ int main(int argc, char** argv) {
   o.symbol = "BTCUSDT";
   o.interval = "1m";
   o.capacity = 1024;
+  // "scheduler": the daemon's wake-ups (mdfeed::WakeScheduler, docs/design.md "Wake-ups");
+  // "inline": FUTEX_WAKE on the writer's thread for every update, as before.
+  std::optional<mdfeed::WakeScheduler> waker;
+  if (wake == "scheduler") {
+    waker.emplace();
+    o.waker = &*waker;
+  }
   mdfeed::RingWriter w = mdfeed::RingWriter::open(o);
   const std::string path = w.path();
 
@@ -213,12 +226,13 @@ int main(int argc, char** argv) {
       "{\"readers\":%d,\"mode\":\"%s\",\"period_us\":%ld,\"updates\":%llu,\"seconds\":%.3f,"
       "\"writer_cpu_ns_per_update\":%.1f,\"call_p50_ns\":%.0f,\"call_p99_ns\":%.0f,"
       "\"call_p999_ns\":%.0f,\"cpu_p50_ns\":%.0f,\"cpu_p99_ns\":%.0f,"
-      "\"clock_overhead_ns\":%llu,\"reader_seen_fraction\":%.4f}\n",
+      "\"clock_overhead_ns\":%llu,\"reader_seen_fraction\":%.4f,\"wake\":\"%s\"}\n",
       readers, mode.c_str(), period_us, static_cast<unsigned long long>(updates),
       static_cast<double>(wall) / 1e9,
       updates ? static_cast<double>(cpu) / static_cast<double>(updates) : 0.0, pct(0.5), pct(0.99),
       pct(0.999), pct_of(call_cpu_ns, 0.5), pct_of(call_cpu_ns, 0.99),
       static_cast<unsigned long long>(clock_overhead_ns),
-      readers && updates ? static_cast<double>(seen_total) / (static_cast<double>(readers) * static_cast<double>(n)) : 0.0);
+      readers && updates ? static_cast<double>(seen_total) / (static_cast<double>(readers) * static_cast<double>(n)) : 0.0,
+      wake.c_str());
   return 0;
 }

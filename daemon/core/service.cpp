@@ -77,6 +77,7 @@ Stream& Service::add_stream(Feed& f, const std::string& symbol, const std::strin
   ro.interval = interval;
   ro.capacity = cfg_.capacity;
   ro.instance_id = instance_id_;
+  ro.waker = &waker_;
   RingWriter w = RingWriter::open(ro);  // throws with path and reason (ENOSPC, EACCES...)
   const auto mode = w.open_mode();
   const auto last = w.last_closed();

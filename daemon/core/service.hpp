@@ -15,6 +15,7 @@
 #include "core/feed.hpp"
 #include "core/metrics_server.hpp"
 #include "core/net_context.hpp"
+#include "mdfeed/wake_scheduler.hpp"
 #include "status/status.hpp"
 
 namespace mdfeed {
@@ -63,6 +64,8 @@ class Service {
   Config cfg_;
   ServiceOptions opt_;
   std::unique_ptr<net::NetContext> net_;
+  // Before the streams: their ring writers hand crowded rings' wake-ups to it.
+  WakeScheduler waker_;
   std::vector<std::unique_ptr<Feed>> feeds_;
   std::map<StreamKey, std::unique_ptr<Stream>> streams_;
   std::vector<std::unique_ptr<Stream>> retired_;  // rings kept mapped, marked retired

@@ -122,6 +122,8 @@ RingWriter RingWriter::open(const Options& opt) {
   ensure_feed_dir(opt);
 
   RingWriter w;
+  w.waker_ = opt.waker;
+  if (w.waker_ != nullptr) w.wake_ = std::make_unique<RingWakeState>();
   w.path_ = ring_path(opt.shm_dir, opt.feed, opt.symbol, opt.interval);
   w.capacity_ = opt.capacity;
   const std::size_t size = ring_file_size(opt.capacity);
@@ -222,6 +224,8 @@ RingWriter& RingWriter::operator=(RingWriter&& o) noexcept {
     path_ = std::move(o.path_);
     mode_ = o.mode_;
     repaired_ = o.repaired_;
+    waker_ = std::exchange(o.waker_, nullptr);
+    wake_ = std::move(o.wake_);  // the scheduler holds its address, which does not move
   }
   return *this;
 }
@@ -264,7 +268,24 @@ void RingWriter::clear_forming() noexcept {
 }
 
 void RingWriter::notify() noexcept {
-  syscall(SYS_futex, &hdr_->update_count, FUTEX_WAKE, INT_MAX, nullptr, nullptr, 0);
+  if (waker_ == nullptr) {
+    futex_wake_all(&hdr_->update_count);
+    return;
+  }
+  // Mark first, then look: if the scheduler demotes the ring between the two, the writer sees
+  // it and wakes inline; if not, the scheduler's next round serves the mark (seq_cst order).
+  wake_->pending.store(true, std::memory_order_seq_cst);
+  if (wake_->delegated.load(std::memory_order_seq_cst)) return;
+  wake_->pending.store(false, std::memory_order_relaxed);
+  const int woken = futex_wake_all(&hdr_->update_count);
+  if (woken > WakeScheduler::kInlineMaxWaiters) {
+    wake_->futex_word = &hdr_->update_count;
+    try {
+      waker_->after_inline_wake(*wake_, woken);
+    } catch (...) {
+      // std::mutex failing to lock: keep waking inline, correct if slower.
+    }
+  }
 }
 
 void RingWriter::bump_and_notify() noexcept {
@@ -295,6 +316,13 @@ std::uint64_t RingWriter::instance_id() const noexcept {
 
 void RingWriter::close() noexcept {
   if (hdr_ == nullptr) return;
+  if (waker_ != nullptr && wake_) {
+    try {
+      waker_->forget(*wake_);  // before unmapping: the scheduler never touches this ring again
+    } catch (...) {
+    }
+    waker_ = nullptr;  // the final wake-up below is inline
+  }
   set_state(WriterState::kStopped);
   bump_and_notify();
   file_.reset();

@@ -3,11 +3,13 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 
 #include "mdfeed/layout.hpp"
 #include "mdfeed/mapped_file.hpp"
+#include "mdfeed/wake_scheduler.hpp"
 
 namespace mdfeed {
 
@@ -20,6 +22,9 @@ class RingWriter {
     std::string interval;  // one of kIntervals
     std::uint32_t capacity = 4096;  // power of two
     std::uint64_t instance_id = 0;  // 0: random
+    // Hands wake-ups of rings with many blocked readers to another thread (the daemon's); null:
+    // notify() always wakes inline. Must outlive the writer.
+    WakeScheduler* waker = nullptr;
   };
 
   // How open() obtained the file.
@@ -44,7 +49,9 @@ class RingWriter {
   // Clears the forming slot (e.g. the forming bar was just closed and no successor is known).
   void clear_forming() noexcept;
   // Wakes readers blocked in wait_for_update (FUTEX_WAKE). Cheap to skip when nothing changed;
-  // the append/publish calls do NOT wake, so a batch of updates costs one syscall.
+  // the append/publish calls do NOT wake, so a batch of updates costs one syscall. With a
+  // WakeScheduler, a ring with many blocked readers is only marked here and woken by the
+  // scheduler's thread: the cost of this call does not grow with readers.
   void notify() noexcept;
   // Writes the heartbeat (CLOCK_MONOTONIC ns). Call periodically even when the market is quiet.
   void heartbeat() noexcept;
@@ -79,6 +86,8 @@ class RingWriter {
   std::string path_;
   OpenMode mode_ = OpenMode::kCreated;
   std::uint32_t repaired_ = 0;
+  WakeScheduler* waker_ = nullptr;
+  std::unique_ptr<RingWakeState> wake_;  // stable address: the scheduler may hold it
 };
 
 [[nodiscard]] const char* to_string(RingWriter::OpenMode m) noexcept;
