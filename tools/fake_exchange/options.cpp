@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cmath>
 #include <functional>
+#include <iterator>
 #include <stdexcept>
 #include <string_view>
 
@@ -54,6 +55,21 @@ std::vector<std::string> symbol_list(std::string_view opt, std::string_view v) {
   return out;
 }
 
+std::vector<std::pair<std::string, std::int64_t>> venue_periods(std::string_view opt,
+                                                                std::string_view v) {
+  static constexpr std::string_view kVenues[] = {"binance", "binance-usdm", "okx", "bybit"};
+  std::vector<std::pair<std::string, std::int64_t>> out;
+  for (std::string_view item : split_list(v, ',', 16)) {
+    const std::size_t eq = item.find('=');
+    if (eq == std::string_view::npos) bad(opt, item, "expected VENUE=MS");
+    const std::string_view name = item.substr(0, eq);
+    if (std::find(std::begin(kVenues), std::end(kVenues), name) == std::end(kVenues))
+      bad(opt, name, "unknown venue (binance, binance-usdm, okx, bybit)");
+    out.emplace_back(name, to_int(opt, item.substr(eq + 1), 1, 3'600'000));
+  }
+  return out;
+}
+
 struct OptionSpec {
   const char* name;
   const char* arg;  // nullptr: a flag
@@ -93,6 +109,10 @@ const std::vector<OptionSpec>& specs() {
        [](Options& o, auto n, auto v) { o.speed = to_double(n, v, 1e-3, 1e7); }},
       {"--update-ms", "N", "real ms between kline updates per stream (default max(1, 2000/speed))",
        [](Options& o, auto n, auto v) { o.update_ms = to_int(n, v, 1, 3'600'000); }},
+      {"--venue-update-ms", "V=N,..",
+       "per-venue update period overriding --update-ms; venues: binance, binance-usdm, okx,\n"
+       "                           bybit (e.g. binance-usdm=250,okx=1000,bybit=1000)",
+       [](Options& o, auto n, auto v) { o.venue_update_ms = venue_periods(n, v); }},
       {"--history-start-ms", "MS", "first bar served over REST (default start-ms - 30 days)",
        [](Options& o, auto n, auto v) {
          o.history_start_ms = to_int(n, v, 0, kMaxEpochMs);
@@ -187,6 +207,19 @@ void finalize(Options& o) {
 }
 
 }  // namespace
+
+std::int64_t update_ms_for(const Options& o, std::string_view venue) noexcept {
+  std::int64_t ms = o.update_ms;
+  for (const auto& [name, v] : o.venue_update_ms)
+    if (name == venue) ms = v;  // the last one given wins
+  return ms;
+}
+
+std::int64_t shortest_update_ms(const Options& o) noexcept {
+  std::int64_t ms = o.update_ms;
+  for (const auto& p : o.venue_update_ms) ms = std::min(ms, p.second);
+  return ms;
+}
 
 int tls_version_index(const std::string& v) noexcept {
   if (v == "1.0") return 0;

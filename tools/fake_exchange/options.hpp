@@ -4,6 +4,8 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 namespace mdfeed::fake {
@@ -29,6 +31,9 @@ struct Options {
   bool start_ms_set = false;
   double speed = 1.0;          // simulated ms per real ms
   std::int64_t update_ms = 0;  // real ms between kline updates; 0 = max(1, 2000 / speed)
+  // Per-venue overrides of update_ms (--venue-update-ms), by fake venue name (binance,
+  // binance-usdm, okx, bybit): each venue's real push period in one run.
+  std::vector<std::pair<std::string, std::int64_t>> venue_update_ms;
   std::int64_t history_start_ms = 0;
   bool history_start_set = false;
 
@@ -69,6 +74,11 @@ struct CliResult {
 // Parses and validates argv; fills derived defaults (update_ms, history_start_ms).
 [[nodiscard]] CliResult parse_cli(int argc, const char* const* argv);
 [[nodiscard]] std::string usage();
+
+// Real ms between kline updates on a connection of `venue` (a fake venue name).
+[[nodiscard]] std::int64_t update_ms_for(const Options& o, std::string_view venue) noexcept;
+// The shortest update period of any venue (the server's tick follows it).
+[[nodiscard]] std::int64_t shortest_update_ms(const Options& o) noexcept;
 
 // "1.0".."1.3" -> 0..3, or -1.
 [[nodiscard]] int tls_version_index(const std::string& v) noexcept;

@@ -254,8 +254,8 @@ void Server::tick() {
     if (now >= c.next_update_us) {
       for (Subscription& s : c.subs)
         if (s.cursor) s.cursor->mark_update_due();
-      c.next_update_us += opts_.update_ms * 1000;
-      if (c.next_update_us <= now) c.next_update_us = now + opts_.update_ms * 1000;
+      c.next_update_us += c.update_us;
+      if (c.next_update_us <= now) c.next_update_us = now + c.update_us;
     }
     if (has_work(c, now)) lws_callback_on_writable(c.wsi);
   }

@@ -30,7 +30,7 @@ class Server {
         clock_(options.start_ms, options.speed, mono_us()),
         venues_(make_venues(options)),
         parser_(static_cast<std::size_t>(options.max_message_bytes)),
-        tick_us_(std::clamp<std::int64_t>(options.update_ms * 1000 / 4, 1000, kMaxTickUs)) {}
+        tick_us_(std::clamp<std::int64_t>(shortest_update_ms(options) * 1000 / 4, 1000, kMaxTickUs)) {}
 
   ~Server() {
     if (ctx_) lws_context_destroy(ctx_);

@@ -87,6 +87,7 @@ struct Connection {
   std::vector<Subscription> subs;
   std::size_t rr = 0;  // round-robin position over subs
   std::int64_t next_update_us = 0;
+  std::int64_t update_us = 0;  // this venue's update period (--update-ms, --venue-update-ms)
   std::deque<std::string> replies;  // control replies and one-off fault messages
   std::int64_t garbage_left = 0;
   std::uint64_t garbage_seq = 0;

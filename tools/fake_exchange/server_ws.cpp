@@ -38,6 +38,7 @@ int Server::on_handshake(lws* wsi, SessionData* pss) {
   if (!h) return reject("bad-path");
   if (!h->reject.empty()) return reject(h->reject);
   c->rules = c->venue->ws_rules();
+  c->update_us = update_ms_for(opts_, c->venue->name()) * 1000;
   c->silent = h->silent;
   c->combined = h->combined;
   c->initial_streams = std::move(h->streams);
@@ -56,7 +57,7 @@ int Server::on_established(lws* wsi, SessionData* pss) {
   c->established = true;
   c->opened_us = now;
   c->last_activity_us = now;
-  c->next_update_us = now + opts_.update_ms * 1000;
+  c->next_update_us = now + c->update_us;
   if (replay_) c->replay_next = replay_->due_count(now - replay_start_us_);
   ++stats_.conn_opened;
   const std::vector<std::string> names = std::move(c->initial_streams);
