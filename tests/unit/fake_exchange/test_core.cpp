@@ -12,6 +12,7 @@
 #include "fake_exchange/commands.hpp"
 #include "fake_exchange/control.hpp"
 #include "fake_exchange/market.hpp"
+#include "fake_exchange/options.hpp"
 #include "fake_exchange/replay.hpp"
 #include "fake_exchange/rest.hpp"
 #include "fake_exchange/streams.hpp"
@@ -394,4 +395,21 @@ TEST_CASE("the real Binance capture loads", "[fake][replay]") {
   CHECK(cap.payloads.size() == 265);
   CHECK(cap.url.rfind("wss://stream.binance.com:9443/stream?streams=", 0) == 0);
   CHECK(cap.payloads.front().rfind("{\"stream\":", 0) == 0);
+}
+
+TEST_CASE("--venue-update-ms sets each venue's push period; unknown venues are refused",
+          "[fake][options]") {
+  using mdfeed::fake::parse_cli;
+  const char* argv[] = {"fake", "--cert", "c.pem", "--key", "k.pem", "--update-ms", "2000",
+                        "--venue-update-ms", "binance-usdm=250,okx=1000"};
+  const auto r = parse_cli(static_cast<int>(std::size(argv)), argv);
+  CHECK(mdfeed::fake::update_ms_for(r.options, "binance") == 2000);
+  CHECK(mdfeed::fake::update_ms_for(r.options, "binance-usdm") == 250);
+  CHECK(mdfeed::fake::update_ms_for(r.options, "okx") == 1000);
+  CHECK(mdfeed::fake::update_ms_for(r.options, "bybit") == 2000);
+  CHECK(mdfeed::fake::shortest_update_ms(r.options) == 250);
+  const char* bad[] = {"fake", "--cert", "c.pem", "--key", "k.pem", "--venue-update-ms", "kraken=5"};
+  CHECK_THROWS_WITH(parse_cli(static_cast<int>(std::size(bad)), bad), Catch::Contains("unknown venue"));
+  const char* zero[] = {"fake", "--cert", "c.pem", "--key", "k.pem", "--venue-update-ms", "okx=0"};
+  CHECK_THROWS(parse_cli(static_cast<int>(std::size(zero)), zero));
 }
