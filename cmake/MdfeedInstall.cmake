@@ -17,12 +17,13 @@ set(MDFEED_TMPFILESDIR "lib/tmpfiles.d" CACHE STRING "tmpfiles.d directory")
 set(MDFEED_SYSUSERSDIR "lib/sysusers.d" CACHE STRING "sysusers.d directory")
 
 # ---------------------------------------------------------------------- Development
-# ring_writer.hpp and mapped_file_writer.hpp are left out: their implementation (mdfeed_shm) is
-# the daemon's, not installed.
+# ring_writer.hpp, mapped_file_writer.hpp and doorbell_writer.hpp are left out: their
+# implementation (mdfeed_shm) is the daemon's, not installed.
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/client/include/ ${PROJECT_SOURCE_DIR}/shm/include/
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} COMPONENT Development
         FILES_MATCHING PATTERN "*.hpp" PATTERN "ring_writer.hpp" EXCLUDE
-        PATTERN "mapped_file_writer.hpp" EXCLUDE PATTERN "wake_scheduler.hpp" EXCLUDE)
+        PATTERN "mapped_file_writer.hpp" EXCLUDE PATTERN "wake_scheduler.hpp" EXCLUDE
+        PATTERN "doorbell_writer.hpp" EXCLUDE)
 
 set_target_properties(mdfeed_layout PROPERTIES EXPORT_NAME layout)
 install(TARGETS mdfeed_client mdfeed_layout EXPORT mdfeedTargets COMPONENT Development)

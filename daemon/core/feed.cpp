@@ -16,13 +16,14 @@ BookOptions book_options(const FeedConfig& c, const venue::Spec& spec) {
   return o;
 }
 
-Stream::Stream(Feed& f, std::string sym, std::string ivl, std::string t, RingWriter w, BookOptions bo)
+Stream::Stream(Feed& f, std::string sym, std::string ivl, std::string t, RingWriter w, BookOptions bo,
+               PublishTracker& published)
     : feed(f),
       symbol(std::move(sym)),
       interval(std::move(ivl)),
       topic(std::move(t)),
       ring(std::move(w)),
-      sink(ring),
+      sink(ring, published),
       book(interval, bo, sink) {}
 
 namespace {

@@ -23,27 +23,41 @@ namespace mdfeed {
 
 class Feed;
 
+// Whether any ring was published to since the service last looked: the service rings the shm
+// directory's doorbell once per lws_service pass in which it is set (Service::run). One per
+// Service, shared by every stream's sink; service thread only.
+struct PublishTracker {
+  bool published = false;
+};
+
 // The book's output goes straight into the ring; readers are woken once per message.
 class RingSink final : public BookSink {
  public:
-  explicit RingSink(RingWriter& w) : w_(w) {}
-  void publish_closed(const Bar& b) override { w_.append_closed(b); dirty_ = true; }
-  void publish_forming(const Bar& b) override { w_.publish_forming(b); dirty_ = true; }
-  void clear_forming() override { w_.clear_forming(); dirty_ = true; }
+  RingSink(RingWriter& w, PublishTracker& t) : w_(w), tracker_(t) {}
+  void publish_closed(const Bar& b) override { w_.append_closed(b); mark(); }
+  void publish_forming(const Bar& b) override { w_.publish_forming(b); mark(); }
+  void clear_forming() override { w_.clear_forming(); mark(); }
   void flush() noexcept {
     if (dirty_) w_.notify();
     dirty_ = false;
   }
 
  private:
+  void mark() noexcept {
+    dirty_ = true;
+    tracker_.published = true;
+  }
+
   RingWriter& w_;
+  PublishTracker& tracker_;
   bool dirty_ = false;
 };
 
 // What the stream is lives in its book (state, failure) and ring; this holds only what neither
 // knows: where it is subscribed, when it last moved, and whether config removed it.
 struct Stream {
-  Stream(Feed& f, std::string sym, std::string ivl, std::string topic, RingWriter w, BookOptions bo);
+  Stream(Feed& f, std::string sym, std::string ivl, std::string topic, RingWriter w, BookOptions bo,
+         PublishTracker& published);
   Feed& feed;
   std::string symbol, interval;  // interval: canonical
   std::string topic;             // the venue's key for this stream's klines

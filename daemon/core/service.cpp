@@ -46,6 +46,11 @@ void Service::init() {
       ca_files.push_back(f.ca_file);
   net_ = std::make_unique<net::NetContext>(std::move(ca_files), [this] { handle_flags(); });
   open_streams();
+  // <shm.dir>/mdfeed.doorbell, reused in place like the rings: one futex word for readers that
+  // follow many rings (mdfeed::Watcher, mdfeed.wait_any). Rung once: the rings just changed
+  // owner (update_count bumped).
+  doorbell_ = DoorbellWriter::open(cfg_.shm_dir);
+  doorbell_.ring();
   std::uint32_t sessions = 0;
   for (const auto& f : feeds_) sessions += static_cast<std::uint32_t>(f->sessions().size());
   // Room for growth by reload; the writer replaces the file if it ever needs more.
@@ -64,6 +69,7 @@ void Service::teardown() noexcept {
   feeds_.clear();  // sessions and REST calls first: their callbacks point at streams
   streams_.clear();
   retired_.clear();
+  doorbell_.ring();  // the rings closed above bumped their counts
   net_.reset();  // the context (and the metrics vhost) before the status the metrics page reads
   metrics_.reset();
   status_.reset();
@@ -84,7 +90,8 @@ Stream& Service::add_stream(Feed& f, const std::string& symbol, const std::strin
   // The topic comes from a throwaway protocol object: topics are a pure function of the
   // venue, symbol and interval.
   auto s = std::make_unique<Stream>(f, symbol, interval, f.spec().make_ws(1024)->kline_topic(symbol, interval),
-                                    std::move(w), book_options(f.cfg, f.spec()));
+                                    std::move(w), book_options(f.cfg, f.spec()), published_);
+  published_.published = true;  // taking the ring over bumped its update count
   if (last.has_value()) {
     s->book.resume_after(last->open_time_ms);
   } else {
@@ -341,10 +348,16 @@ int Service::run() {
   spdlog::info("mdfeed running: {}", describe(cfg_));
   while (!stopping_) {
     if (lws_service(net_->context(), 0) < 0) break;
+    // One doorbell per pass, after every ring update of the pass, whatever the number of rings.
+    if (published_.published) {
+      published_.published = false;
+      doorbell_.ring();
+    }
   }
   lws_sul_cancel(&cron_.sul);
   for (auto& f : feeds_) f->stop();
   for (auto& [k, s] : streams_) s->ring.close();
+  doorbell_.ring();  // closing bumped every ring (state "stopped")
   spdlog::info("stopped: {}", summary_line());
   if (status_) status_->close();
   return 0;

@@ -15,6 +15,7 @@
 #include "core/feed.hpp"
 #include "core/metrics_server.hpp"
 #include "core/net_context.hpp"
+#include "mdfeed/doorbell_writer.hpp"
 #include "mdfeed/wake_scheduler.hpp"
 #include "status/status.hpp"
 
@@ -86,6 +87,8 @@ class Service {
   std::int64_t last_status_ms_ = 0;
   std::uint64_t last_watchdog_progress_ = 0;
   std::unique_ptr<MetricsServer> metrics_;
+  PublishTracker published_;  // set by the sinks; rings doorbell_ once per service pass
+  DoorbellWriter doorbell_;
 };
 
 }  // namespace mdfeed

@@ -31,10 +31,10 @@ echo "== install into $prefix"
 "$cmake" --install "$build" --prefix "$prefix" >"$tmp/install.log" || { cat "$tmp/install.log"; fail "cmake --install"; }
 
 echo "== layout"
-must_exist "$prefix"/include/mdfeed/{reader.hpp,error.hpp,layout.hpp,names.hpp,seqlock.hpp,mapped_file.hpp} \
+must_exist "$prefix"/include/mdfeed/{reader.hpp,watcher.hpp,error.hpp,layout.hpp,doorbell_layout.hpp,names.hpp,seqlock.hpp,mapped_file.hpp} \
   "$prefix"/share/cmake/mdfeed/{mdfeedConfig.cmake,mdfeedConfigVersion.cmake,mdfeedTargets.cmake} \
   "$prefix"/share/pkgconfig/mdfeed.pc
-for h in ring_writer.hpp mapped_file_writer.hpp wake_scheduler.hpp; do
+for h in ring_writer.hpp mapped_file_writer.hpp wake_scheduler.hpp doorbell_writer.hpp; do
   [[ ! -e $prefix/include/mdfeed/$h ]] || fail "the writer header $h must not be installed"
 done
 if [[ $daemon_parts == ON ]]; then

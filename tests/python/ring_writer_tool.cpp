@@ -6,6 +6,7 @@
 //                    [--unknown-fields all|odd]
 //                    [--hold | --stress [--revs R]] [--max-ms MS]
 //   ring_writer_tool --print-layout
+//   ring_writer_tool --dir D --many N [--no-doorbell]
 //
 // Output: one "BAR <index> <fields...>" line per closed bar written, "FORMING <index> <fields>"
 // for the forming bar (doubles as 16 hex digits of their bits), then "READY <path>". With --hold
@@ -13,6 +14,12 @@
 // closes bars at full speed. --unknown-fields writes the bars (all, or those with an odd index)
 // as OKX/Bybit are stored: NaN taker-buy volumes, trades 0 and kBarNoTrades. Both end at EOF on stdin or after --max-ms, then the writer closes
 // (state "stopped") and "DONE closed=<n> updates=<n>" is printed.
+//
+// --many N writes N rings binance/SYM000.1m ... (capacity 16) and opens the shm dir's doorbell
+// as the daemon does (not with --no-doorbell), prints "READY <dir>", then takes one command per
+// line on stdin: ring indexes "K1 K2 ..." publish a forming bar on each of those rings, then
+// ring the bell once (one service pass); "bell" rings it with no change. Each command is
+// answered "RANG <bell value>". EOF closes every ring and prints "DONE".
 #include <poll.h>
 #include <unistd.h>
 
@@ -23,8 +30,12 @@
 #include <cstdlib>
 #include <cstring>
 #include <limits>
+#include <memory>
+#include <sstream>
 #include <string>
+#include <vector>
 
+#include "mdfeed/doorbell_writer.hpp"
 #include "mdfeed/layout.hpp"
 #include "mdfeed/names.hpp"
 #include "mdfeed/ring_writer.hpp"
@@ -42,6 +53,8 @@ struct Args {
   bool stress = false;
   std::uint64_t revs = 50;  // forming updates per bar in --stress (synth rev must stay < 1000)
   std::int64_t max_ms = 60'000;
+  std::uint32_t many = 0;
+  bool doorbell = true;
 };
 
 [[noreturn]] void usage(const char* why) {
@@ -80,6 +93,8 @@ Args parse(int argc, char** argv) {
     else if (k == "--stress") a.stress = true;
     else if (k == "--revs") a.revs = std::stoull(val());
     else if (k == "--max-ms") a.max_ms = std::stoll(val());
+    else if (k == "--many") a.many = static_cast<std::uint32_t>(std::stoul(val()));
+    else if (k == "--no-doorbell") a.doorbell = false;
     else usage(("unknown argument " + k).c_str());
   }
   if (a.ring.shm_dir.empty()) usage("--dir is required");
@@ -178,6 +193,46 @@ std::uint64_t stress(mdfeed::RingWriter& w, const Args& a, Clock::time_point dea
   }
 }
 
+// --many: N rings and the doorbell, driven line by line from stdin.
+int many(const Args& a) {
+  std::vector<std::unique_ptr<mdfeed::RingWriter>> rings;
+  for (std::uint32_t k = 0; k < a.many; ++k) {
+    mdfeed::RingWriter::Options o = a.ring;
+    char sym[16];
+    std::snprintf(sym, sizeof sym, "SYM%03u", k);
+    o.symbol = sym;
+    o.capacity = 16;
+    rings.push_back(std::make_unique<mdfeed::RingWriter>(mdfeed::RingWriter::open(o)));
+  }
+  mdfeed::DoorbellWriter bell;
+  if (a.doorbell) bell = mdfeed::DoorbellWriter::open(a.ring.shm_dir);
+  std::printf("READY %s\n", a.ring.shm_dir.c_str());
+  std::fflush(stdout);
+  char line[4096];
+  std::uint64_t rev = 1;
+  while (std::fgets(line, sizeof line, stdin) != nullptr) {
+    std::istringstream in(line);
+    std::string word;
+    while (in >> word) {
+      if (word == "bell") continue;
+      const auto k = std::stoul(word);
+      if (k >= rings.size()) {
+        std::fprintf(stderr, "ring_writer_tool: no ring %lu\n", k);
+        return 2;
+      }
+      auto& w = *rings[k];
+      w.publish_forming(mdfeed::test::synth_bar(w.closed_count(), 1 + rev++ % 998, false));
+      w.notify();
+    }
+    bell.ring();  // after the ring updates, once: what the daemon does per service pass
+    std::printf("RANG %u\n", bell.value());
+    std::fflush(stdout);
+  }
+  for (auto& w : rings) w->close();
+  std::printf("DONE closed=0 updates=%" PRIu64 "\n", rev - 1);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -187,6 +242,7 @@ int main(int argc, char** argv) {
   }
   const Args a = parse(argc, argv);
   try {
+    if (a.many > 0) return many(a);
     auto w = mdfeed::RingWriter::open(a.ring);
     for (std::uint64_t n = 0; n < a.closed; ++n) {
       const std::uint64_t i = w.closed_count();  // continue the series of a reused/replaced ring

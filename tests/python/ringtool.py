@@ -100,19 +100,29 @@ class Running:
         self.done_line = ""
 
     def _read_until_ready(self) -> list[str]:
+        return self._read_until("READY")
+
+    def _read_until(self, tag: str) -> list[str]:
         data, deadline = b"", time.monotonic() + _TIMEOUT_S
         fd = self.proc.stdout.fileno()
         while time.monotonic() < deadline:
             if select.select([fd], [], [], 0.5)[0]:
                 chunk = os.read(fd, 1 << 16)
                 if not chunk:
-                    break  # the tool exited before READY
+                    break  # the tool exited before answering
                 data += chunk
                 lines = data.decode().splitlines()
-                if data.endswith(b"\n") and lines and lines[-1].startswith("READY"):
+                if data.endswith(b"\n") and lines and lines[-1].startswith(tag):
                     return lines
         self.proc.kill()
-        raise AssertionError(f"ring_writer_tool not ready: {self.proc.stderr.read().decode()}")
+        raise AssertionError(f"ring_writer_tool: no {tag}: {self.proc.stderr.read().decode()}")
+
+    def command(self, line: str) -> int:
+        """--many mode: sends one command ("K1 K2 ..." or "bell") and waits for its answer;
+        returns the bell value after it."""
+        self.proc.stdin.write(line.encode() + b"\n")
+        self.proc.stdin.flush()
+        return int(self._read_until("RANG")[-1].split()[1])
 
     def stop(self) -> str:
         """Closes the tool's stdin (its stop signal) and waits; returns its DONE line."""

@@ -97,6 +97,8 @@ class Ring:
         self._words = np.ndarray((self.capacity, _WORDS_PER_SLOT), "<u8", buffer=self._mm,
                                  offset=L.HEADER_SIZE)
         self.retries = 0  # reads retried because the writer was busy or lapped (diagnostics)
+        # The update count wait_any last reported this ring at (mdfeed.wait_any).
+        self._watch_seen = self.update_count()
 
     # --- hot header fields --------------------------------------------------------------------
 

@@ -10,6 +10,7 @@
 #include <cstdlib>
 
 #include "harness.hpp"
+#include "mdfeed/watcher.hpp"
 #include "status/status.hpp"
 
 using namespace mdfeed;
@@ -68,6 +69,20 @@ TEST_CASE("steady state: backfill then live bars equal ground truth", "[daemon]"
   Ring r = Ring::open("binance", "BTCUSDT", "1m", d.shm());
   CHECK(r.writer_alive());
   CHECK(wait_until([&] { return r.forming().has_value(); }, 10s));
+  // One wait over every ring is woken by the daemon's doorbell (the safety re-check is pushed
+  // out of reach, so nothing else can end it early) and names rings that really moved.
+  std::vector<Ring> all;
+  for (const auto& s : d.cfg().symbols)
+    for (const auto& i : d.cfg().intervals) all.push_back(Ring::open("binance", s, i, d.shm()));
+  std::vector<std::uint32_t> before;
+  for (const Ring& x : all) before.push_back(x.update_count());
+  Watcher::Options wo;
+  wo.recheck_interval = std::chrono::hours(1);
+  Watcher watcher(all, wo);
+  REQUIRE(watcher.has_doorbell());
+  const auto moved = watcher.wait(20s);
+  REQUIRE_FALSE(moved.empty());
+  for (std::size_t k : moved) CHECK(all[k].update_count() != before[k]);
   CHECK(d.stop() == 0);
   CHECK(r.writer_state() == WriterState::kStopped);
   const std::string log = d.log();
