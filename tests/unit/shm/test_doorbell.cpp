@@ -29,9 +29,8 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 std::string symbol_of(std::size_t k) {
-  char s[16];
-  std::snprintf(s, sizeof s, "SYM%03zu", k);
-  return s;
+  std::string n = std::to_string(k);
+  return "SYM" + std::string(n.size() < 3 ? 3 - n.size() : 0, '0') + n;
 }
 
 // n rings written by RingWriter (the daemon's side) and the same rings opened by readers.
