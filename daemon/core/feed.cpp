@@ -28,6 +28,10 @@ Stream::Stream(Feed& f, std::string sym, std::string ivl, std::string t, RingWri
 
 namespace {
 
+// Every queued stream is looked at again at least this often, whatever its book says: a cheap
+// guard against a missed event, at 1/100 of the old every-100-ms sweep.
+constexpr std::int64_t kSafetyRecheckMs = 10'000;
+
 RestClient::Options rest_options(const FeedConfig& c, const venue::Spec& spec, const net::Endpoint& ep) {
   RestClient::Options o;
   o.endpoint = ep;
@@ -83,6 +87,7 @@ void Feed::attach(Stream& s) {
   }
   target->add_streams({s.topic});
   s.session = target;
+  schedule(s, 0);  // due at once: backfill or resume
 }
 
 void Feed::detach(Stream& s) {
@@ -107,7 +112,10 @@ void Feed::on_kline(const venue::Event& e, std::int64_t mono_ms) {
 
 void Feed::on_connection_lost(const std::vector<std::string>& topics) {
   for (const auto& t : topics)
-    if (const auto it = by_topic_.find(t); it != by_topic_.end()) it->second->book.on_reconnect();
+    if (const auto it = by_topic_.find(t); it != by_topic_.end()) {
+      it->second->book.on_reconnect();
+      schedule(*it->second, 0);
+    }
 }
 
 void Feed::request_server_time(std::int64_t mono_ms) {
@@ -119,6 +127,8 @@ void Feed::request_server_time(std::int64_t mono_ms) {
     if (r.ok()) {
       if (auto t = spec_.rest.parse_server_time(r.body)) {
         clock_.observe(*t, now);
+        // The clock was what every book waited for: all of them are due now.
+        for (auto& [topic, st] : by_topic_) schedule(*st, now);
         return;
       }
     }
@@ -128,10 +138,20 @@ void Feed::request_server_time(std::int64_t mono_ms) {
   });
 }
 
+void Feed::schedule(Stream& s, std::int64_t at) {
+  if (s.due_at <= at) return;  // an earlier check is queued; it reschedules
+  s.due_at = at;
+  due_.push(Due{at, &s});
+}
+
 void Feed::pump_fetch(Stream& s, std::int64_t mono_ms) {
   if (s.book.in_flight() || s.book.state() == BookState::kFailed) return;
   const auto req = s.book.next_fetch(clock_, mono_ms);
-  if (!req) return;
+  if (!req) {
+    const auto due = s.book.next_due_mono_ms(clock_, mono_ms);
+    schedule(s, std::min(due.value_or(Stream::kNever), mono_ms + kSafetyRecheckMs));
+    return;
+  }
   const int limit = static_cast<int>(std::clamp<std::uint32_t>(req->bar_count, 1, spec_.limits.max_klines_per_request));
   const auto now_ex = clock_.now(mono_ms).value_or(req->issued_exchange_ms);
   venue::KlinesRequest kr =
@@ -190,6 +210,7 @@ void Feed::on_fetch_answer(Stream& st, const FetchRequest& r0, RestResponse&& r)
       st.book.on_fetch_failed(r0, now, 0);
       break;
   }
+  pump_fetch(st, now);  // queues the retry at the book's backoff time
   static log::RateLimiter limiter;
   std::uint64_t suppressed = 0;
   if (limiter.allow(now, suppressed))
@@ -207,7 +228,16 @@ std::string Feed::rest_state(std::int64_t mono_ms) const {
 void Feed::tick(std::int64_t mono_ms) {
   request_server_time(mono_ms);
   for (auto& s : sessions_) s->tick(mono_ms);
-  for (auto& [topic, s] : by_topic_) pump_fetch(*s, mono_ms);
+  while (!due_.empty() && due_.top().at <= mono_ms) {
+    const Due d = due_.top();
+    due_.pop();
+    Stream& s = *d.stream;
+    if (d.at != s.due_at) continue;  // superseded by an earlier entry
+    s.due_at = Stream::kNever;
+    if (s.retired || s.session == nullptr) continue;  // detached; the ring stays readable
+    pump_fetch(s, mono_ms);
+    if (s.due_at == Stream::kNever) schedule(s, mono_ms + kSafetyRecheckMs);  // in flight
+  }
   rest_.pump(mono_ms);
 }
 

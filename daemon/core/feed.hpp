@@ -6,7 +6,10 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
+#include <limits>
 #include <memory>
+#include <queue>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -68,6 +71,9 @@ struct Stream {
   std::uint64_t last_update_ns = 0;  // CLOCK_MONOTONIC of the last kline update
   bool retired = false;
   std::uint64_t rest_errors = 0;
+  // The feed's due-time queue holds this stream for then (mono ms); kNever: not queued.
+  static constexpr std::int64_t kNever = std::numeric_limits<std::int64_t>::max();
+  std::int64_t due_at = kNever;
 };
 
 [[nodiscard]] BookOptions book_options(const FeedConfig& c, const venue::Spec& spec);
@@ -103,6 +109,8 @@ class Feed final : public SessionHost {
 
  private:
   void pump_fetch(Stream& s, std::int64_t mono_ms);
+  // Queues the stream's next REST check for at (mono ms), unless an earlier one is queued.
+  void schedule(Stream& s, std::int64_t at);
   void on_fetch_answer(Stream& s, const FetchRequest& req, RestResponse&& r);
   void request_server_time(std::int64_t mono_ms);
 
@@ -114,6 +122,14 @@ class Feed final : public SessionHost {
   RestClient rest_;
   std::vector<std::unique_ptr<WsSession>> sessions_;
   std::unordered_map<std::string, Stream*> by_topic_;
+  // Streams with a REST check due: a fetch, a retry, a late-close deadline. The periodic tick
+  // visits only these, not every stream (entries superseded by an earlier one are skipped).
+  struct Due {
+    std::int64_t at;
+    Stream* stream;
+    bool operator>(const Due& o) const noexcept { return at > o.at; }
+  };
+  std::priority_queue<Due, std::vector<Due>, std::greater<Due>> due_;
   bool time_requested_ = false;
   std::int64_t time_retry_ms_ = 0;
   std::int64_t limited_until_ms_ = 0;  // the venue said to back off until then (mono)

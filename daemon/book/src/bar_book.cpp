@@ -258,6 +258,21 @@ void BarBook::after_backfill_page(const FetchRequest& req) {
   if (!need_before_ || *need_before_ < backfill_end_) need_before_ = backfill_end_;
 }
 
+std::optional<std::int64_t> BarBook::next_due_mono_ms(const ExchangeClock& clock,
+                                                      std::int64_t mono_ms) const {
+  if (failed_ || in_flight_) return std::nullopt;
+  if (retry_at_ && mono_ms < *retry_at_) return *retry_at_;
+  const std::optional<std::int64_t> now = clock.now(mono_ms);
+  if (!now) return std::nullopt;
+  if (!next_expected_) return start_ == Start::kBackfill ? std::optional<std::int64_t>(mono_ms) : std::nullopt;
+  const std::int64_t start = *next_expected_;
+  if (catch_up_ || (need_before_ && start < *need_before_)) return mono_ms;
+  // The late-close rule of wanted_now(), turned into local time: the exchange clock advances
+  // with the monotonic clock, so the deadline is that far ahead of mono_ms.
+  const std::int64_t deadline = grid_.close_time(start) + opt_.close_grace_ms;
+  return mono_ms + std::max<std::int64_t>(0, deadline - *now);
+}
+
 // From next_expected_ up to the last bar wanted now, at most one page, stopping before the
 // first held bar (already known; the next request starts after it once it is drained). Both
 // conditions in wanted_now() are monotone in the open time, so wanted bars form a prefix.

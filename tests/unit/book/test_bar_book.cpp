@@ -241,6 +241,9 @@ void late_close_scenario(std::int64_t epoch, std::int64_t skew, std::vector<Fetc
   h.book.resume_after(t0 - kMinute);
   for (std::int64_t e = t0; e < t0 + kMinute - 100; e += 2'000) h.forming(t0, e);
   const std::int64_t due = t0 + kMinute - 1 + 15'000;  // close_time + grace
+  // The due-time queue's answer: exactly the local time of that deadline, from any moment.
+  CHECK(h.book.next_due_mono_ms(h.clock, h.mono(t0 + kMinute - 100)) == h.mono(due));
+  CHECK(h.book.next_due_mono_ms(h.clock, h.mono(due - 1)) == h.mono(due));
   for (std::int64_t t = t0 + kMinute - 100; t < due; t += 250) CHECK_FALSE(h.fetch_at(t));
   CHECK_FALSE(h.fetch_at(due - 1));
   const auto req = h.fetch_at(due);
@@ -668,6 +671,7 @@ TEST_CASE("unit_book failed fetches back off; Retry-After is respected exactly",
   // 429 with Retry-After: 30 s.
   h.book.on_fetch_failed(*req, m0, 30'000);
   CHECK(h.book.counters().fetch_failures == 1);
+  CHECK(h.book.next_due_mono_ms(h.clock, m0 + 1) == m0 + 30'000);
   CHECK_FALSE(h.book.next_fetch(h.clock, m0 + 29'999));
   req = h.book.next_fetch(h.clock, m0 + 30'000);
   REQUIRE(req);

@@ -230,7 +230,11 @@ class Sim {
   }
 
   void tick(std::int64_t mono_ms) {
+    // The due-time queue relies on this: no request before the time next_due_mono_ms names,
+    // and none at all when it names none.
+    const auto due = book_.next_due_mono_ms(clock_, mono_ms);
     const auto req = book_.next_fetch(clock_, mono_ms);
+    if (req && (!due || *due > mono_ms)) fail("a request before the due time the book announced");
     if (!req) return;
     if (in_flight_) fail("a second request while one is in flight");
     if (mono_ms < allowed_at_) fail("request before the retry time");

@@ -159,6 +159,13 @@ class BarBook {
   [[nodiscard]] std::optional<FetchRequest> next_fetch(const ExchangeClock& clock,
                                                        std::int64_t mono_ms);
 
+  // When next_fetch() may next return a request if nothing else happens (no stream update, no
+  // fetch answer, no reconnect): a local monotonic time <= or > mono_ms, or nullopt for "only
+  // after an event" (a request is in flight, the book failed, the clock is unknown, or it waits
+  // for the stream). Lets the daemon keep a due-time queue instead of polling every stream.
+  [[nodiscard]] std::optional<std::int64_t> next_due_mono_ms(const ExchangeClock& clock,
+                                                            std::int64_t mono_ms) const;
+
   // The answer to `req`: REST rows ascending by open time, as the exchange sent them (the last
   // may be the forming bar; rows may overlap what is known or lie outside the range). Contract
   // with the REST client: every bar the exchange has in [start, end] is in `rows` (it pages
