@@ -1,5 +1,5 @@
-// Status segment: creation (tmp + fallocate + rename), the whole-snapshot seqlock publish, and
-// the validating PROT_READ reader.
+// Status segment: reuse in place or creation (tmp + fallocate + rename), the whole-snapshot
+// seqlock publish, and the validating PROT_READ reader.
 #include "status/status.hpp"
 
 #include <sys/random.h>
@@ -86,6 +86,26 @@ void validate_header(const StatusHeader& h, std::size_t size, const std::string&
   if (size < want)
     throw bad("file is " + std::to_string(size) + " bytes, expected " + std::to_string(want) +
               " (truncated?)");
+}
+
+// A status segment in the layout this build writes: everything a reader checks holds.
+bool same_layout(const StatusHeader& h, std::size_t size, const std::string& path) noexcept {
+  try {
+    validate_header(h, size, path);
+    return true;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+// Starts a seqlock write. A writer killed mid-publish leaves seq odd; write_begin would make it
+// even (readers would accept a half-written body), so an odd seq is kept odd and ended as if
+// begun at seq - 1, the way the ring writer repairs a slot.
+std::uint64_t begin_write(std::uint64_t& seq) noexcept {
+  const std::uint64_t now = __atomic_load_n(&seq, __ATOMIC_RELAXED);
+  if ((now & 1U) == 0) return seqlock::write_begin(seq);
+  __atomic_thread_fence(__ATOMIC_RELEASE);
+  return now - 1;
 }
 
 DaemonRecord encode_daemon(const DaemonInfo& d) noexcept {
@@ -213,6 +233,15 @@ const char* to_string(StreamState s) noexcept {
   return "unknown";
 }
 
+const char* to_string(StatusWriter::OpenMode m) noexcept {
+  switch (m) {
+    case StatusWriter::OpenMode::kCreated: return "created";
+    case StatusWriter::OpenMode::kReused: return "reused";
+    case StatusWriter::OpenMode::kReplaced: return "replaced";
+  }
+  return "?";
+}
+
 const char* to_string(SegmentState s) noexcept {
   switch (s) {
     case SegmentState::kInit: return "init";
@@ -236,7 +265,7 @@ std::int64_t realtime_ms() noexcept {
 // ---------------------------------------------------------------------------------- writer
 
 StatusWriter StatusWriter::open(const std::string& shm_dir, std::uint32_t n_conn_max,
-                                std::uint32_t n_streams) {
+                                std::uint32_t n_streams, std::uint64_t instance_id) {
   require_shm_dir(shm_dir);
   if (n_conn_max > kMaxConnections || n_streams > kMaxStreams)
     throw Error("mdfeed: status segment for " + std::to_string(n_conn_max) + " connections and " +
@@ -249,12 +278,53 @@ StatusWriter StatusWriter::open(const std::string& shm_dir, std::uint32_t n_conn
   d.pid = static_cast<std::uint32_t>(getpid());
   d.start_ms = realtime_ms();
   d.start_mono_ns = monotonic_ns();
-  d.instance_id = random_u64();
+  d.instance_id = instance_id != 0 ? instance_id : random_u64();
   d.version = MDFEED_VERSION;
   d.summary = "starting";
   w.encode();
-  w.create(std::max<std::uint32_t>(n_conn_max, 1), std::max<std::uint32_t>(n_streams, 1));
+  const std::uint32_t conn_cap = std::max<std::uint32_t>(n_conn_max, 1);
+  const std::uint32_t stream_cap = std::max<std::uint32_t>(n_streams, 1);
+  MappedFile outgrown;
+  if (!w.reuse(conn_cap, stream_cap, outgrown)) {
+    const bool had_old = ::access(w.path_.c_str(), F_OK) == 0;
+    w.create(conn_cap, stream_cap);
+    w.mode_ = had_old ? OpenMode::kReplaced : OpenMode::kCreated;
+    // A segment of our layout that was too small: tell readers still holding it to reopen. (An
+    // incompatible file is left alone: its header may not even be ours to interpret.)
+    if (outgrown)
+      __atomic_store_n(&header_of(outgrown.data())->segment_state,
+                       static_cast<std::uint32_t>(SegmentState::kReplaced), __ATOMIC_RELEASE);
+  }
   return w;
+}
+
+// Takes over a compatible file at path_ in place (see open()); false if there is none. A file
+// of this layout with too few records is handed back in `outgrown`: the capacities are never
+// changed in place (a reader holding the mapping relies on them), it is replaced. The body
+// is written first, under the seqlock: the new identity (pid, start times, instance id) and no
+// records yet, and a seq left odd by a writer killed mid-publish is finished. Then the fields
+// outside the seqlock: the writer's pid, the state (live again after a stop or a crash) and the
+// heartbeat. The capacities and the creation time stay as they are.
+bool StatusWriter::reuse(std::uint32_t conn_cap, std::uint32_t stream_cap,
+                         MappedFile& outgrown) {
+  std::optional<MappedFile> old = map_existing_rw(path_, kStatusHeaderSize);
+  if (!old) return false;
+  StatusHeader* h = header_of(old->data());
+  if (!same_layout(*h, old->size(), path_)) return false;
+  if (h->conn_capacity < conn_cap || h->stream_capacity < stream_cap) {
+    outgrown = std::move(*old);
+    return false;
+  }
+  file_ = std::move(*old);
+  conn_cap_ = h->conn_capacity;
+  stream_cap_ = h->stream_capacity;
+  store_body(file_.data(), conn_cap_, stream_cap_);
+  __atomic_store_n(&h->writer_pid, static_cast<std::uint32_t>(getpid()), __ATOMIC_RELEASE);
+  __atomic_store_n(&h->segment_state, static_cast<std::uint32_t>(SegmentState::kLive),
+                   __ATOMIC_RELEASE);
+  beat(file_.data());
+  mode_ = OpenMode::kReused;
+  return true;
 }
 
 // Creates a file with the given capacities, publishes the current records into it and renames
@@ -289,6 +359,7 @@ StatusWriter& StatusWriter::operator=(StatusWriter&& o) noexcept {
     daemon_rec_ = o.daemon_rec_;
     conn_recs_ = std::move(o.conn_recs_);
     stream_recs_ = std::move(o.stream_recs_);
+    mode_ = o.mode_;
     last_error_ = std::move(o.last_error_);
   }
   return *this;
@@ -334,7 +405,7 @@ void StatusWriter::store_body(void* mapping, std::uint32_t conn_cap,
   daemon_rec_.n_streams = ns;
   auto* base = static_cast<char*>(mapping);
   StatusHeader* h = header_of(mapping);
-  const std::uint64_t begun = seqlock::write_begin(h->seq);
+  const std::uint64_t begun = begin_write(h->seq);
   seqlock::store_words(base + kStatusHeaderSize, &daemon_rec_, sizeof daemon_rec_);
   if (nc > 0) seqlock::store_words(base + conn_offset(0), conn_recs_.data(), nc * kConnRecordSize);
   if (ns > 0)
@@ -393,8 +464,9 @@ void StatusReader::map() {
   file_ = std::move(f);
 }
 
-// The daemon recreates the file to grow it or on restart; follow the name, and keep the old
-// mapping if the new file cannot be opened (it is still valid, just no longer updated).
+// The daemon recreates the file to grow it (or on a restart that cannot reuse it); follow the
+// name, and keep the old mapping if the new file cannot be opened (it is still valid, just no
+// longer updated). A file reused in place is the same inode: nothing to follow.
 void StatusReader::follow_replacement() {
   if (!file_.replaced_at(path_)) return;
   try {

@@ -1,5 +1,6 @@
 // Status segment: file shape, round trip of every field, refusal of missing/corrupt files,
-// growth by replacement, a writer that died mid-publish, and a torture test of the seqlock.
+// growth by replacement, a writer that died mid-publish, reuse in place on restart, and a
+// torture test of the seqlock.
 #include <catch2/catch.hpp>
 
 #include <fcntl.h>
@@ -343,4 +344,147 @@ TEST_CASE("seqlock: a concurrent reader never sees a torn snapshot") {
   CHECK(torn.load() == 0);
   CHECK(reads.load() > 0);
   CHECK(last_seen.load() == generations);
+}
+
+// ------------------------------------------------------------------ reuse in place on restart
+
+namespace {
+
+ino_t inode_of(const std::string& path) {
+  struct stat st{};
+  REQUIRE(::stat(path.c_str(), &st) == 0);
+  return st.st_ino;
+}
+
+std::size_t files_in(const std::string& dir) {
+  std::size_t n = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir)) ++n;
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("restart: a compatible file is reused in place with a new identity") {
+  TempDir d;
+  std::uint64_t first_instance = 0;
+  ino_t ino = 0;
+  {
+    auto w = StatusWriter::open(d.path(), 2, 10);
+    CHECK(w.open_mode() == StatusWriter::OpenMode::kCreated);
+    w.edit().connections = {make_conn(0)};
+    w.edit().streams = {make_stream(0), make_stream(1), make_stream(2)};
+    REQUIRE(w.publish());
+    first_instance = w.snapshot().daemon.instance_id;
+    ino = inode_of(w.path());
+  }  // clean exit: stopped
+  auto held = StatusReader::open(d.path());  // a reader that stays across the restart
+  REQUIRE(held.segment_state() == SegmentState::kStopped);
+
+  auto w = StatusWriter::open(d.path(), 2, 4, 0x1234);  // asks for less than the file has
+  CHECK(w.open_mode() == StatusWriter::OpenMode::kReused);
+  CHECK(std::string(to_string(w.open_mode())) == "reused");
+  CHECK(inode_of(w.path()) == ino);
+  CHECK(files_in(d.path()) == 1);
+  CHECK(w.stream_capacity() == 10);  // the file's capacity, never changed in place
+  CHECK(w.conn_capacity() == 2);
+
+  // Before the first publish: the new identity and an empty body, and the segment is live.
+  auto got = held.read();
+  REQUIRE(got);
+  CHECK(got->daemon.instance_id == 0x1234);
+  CHECK(got->daemon.instance_id != first_instance);
+  CHECK(got->daemon.pid == static_cast<std::uint32_t>(::getpid()));
+  CHECK(got->daemon.summary == "starting");
+  CHECK(got->streams.empty());
+  CHECK(got->connections.empty());
+  CHECK(held.segment_state() == SegmentState::kLive);
+
+  w.edit().streams = {make_stream(7)};
+  REQUIRE(w.publish());
+  got = held.read();
+  REQUIRE(got);
+  REQUIRE(got->streams.size() == 1);
+  CHECK(got->streams[0].symbol == "SYM7");
+  CHECK(got->streams[0].closed_bars == make_stream(7).closed_bars);
+  CHECK(got->daemon.instance_id == 0x1234);
+  CHECK(StatusReader::open(d.path()).read()->daemon.instance_id == 0x1234);
+}
+
+TEST_CASE("restart after a writer killed mid-publish: the odd seqlock is finished") {
+  TempDir d;
+  std::string path;
+  {
+    auto w = StatusWriter::open(d.path(), 1, 2);
+    w.edit().streams = {make_stream(0)};
+    REQUIRE(w.publish());
+    path = w.path();
+  }
+  // What a SIGKILL inside store_body leaves: seq odd, state still live.
+  poke<std::uint64_t>(path, offsetof(StatusHeader, seq), 41);
+  poke<std::uint32_t>(path, offsetof(StatusHeader, segment_state),
+                      static_cast<std::uint32_t>(SegmentState::kLive));
+  auto r = StatusReader::open(d.path());
+  CHECK_FALSE(r.read(std::chrono::milliseconds(20)));
+
+  auto w = StatusWriter::open(d.path(), 1, 2);
+  CHECK(w.open_mode() == StatusWriter::OpenMode::kReused);
+  const auto got = r.read(std::chrono::milliseconds(200));
+  REQUIRE(got);
+  CHECK(got->daemon.instance_id == w.snapshot().daemon.instance_id);
+  CHECK(got->streams.empty());
+  std::uint64_t seq = 0;
+  {
+    const int fd = ::open(path.c_str(), O_RDONLY);
+    REQUIRE(fd >= 0);
+    REQUIRE(::pread(fd, &seq, sizeof seq, offsetof(StatusHeader, seq)) == sizeof seq);
+    ::close(fd);
+  }
+  CHECK(seq == 42);  // ended as if begun at 40: even, and later than anything seen before
+}
+
+TEST_CASE("restart: a file too small or incompatible is replaced, never truncated") {
+  TempDir d;
+  std::string path;
+  {
+    auto w = StatusWriter::open(d.path(), 1, 2);
+    w.edit().streams = {make_stream(0), make_stream(1)};
+    REQUIRE(w.publish());
+    path = w.path();
+  }
+  const ino_t ino = inode_of(path);
+  auto old = StatusReader::open(d.path());
+
+  SECTION("too few stream records") {
+    auto w = StatusWriter::open(d.path(), 1, 3);
+    CHECK(w.open_mode() == StatusWriter::OpenMode::kReplaced);
+    CHECK(inode_of(path) != ino);
+    CHECK(w.stream_capacity() == 3);
+    CHECK(old.segment_state() == SegmentState::kReplaced);  // holders of the old one reopen
+  }
+  SECTION("too few connection records") {
+    auto w = StatusWriter::open(d.path(), 2, 2);
+    CHECK(w.open_mode() == StatusWriter::OpenMode::kReplaced);
+    CHECK(inode_of(path) != ino);
+    CHECK(old.segment_state() == SegmentState::kReplaced);
+  }
+  SECTION("another layout") {
+    poke<std::uint64_t>(path, offsetof(StatusHeader, layout_hash), 42);
+    auto w = StatusWriter::open(d.path(), 1, 2);
+    CHECK(w.open_mode() == StatusWriter::OpenMode::kReplaced);
+    CHECK(inode_of(path) != ino);
+    CHECK(old.segment_state() == SegmentState::kStopped);  // not ours to write: left alone
+  }
+  SECTION("never finished (version 0)") {
+    poke<std::uint32_t>(path, offsetof(StatusHeader, version), 0);
+    auto w = StatusWriter::open(d.path(), 1, 2);
+    CHECK(w.open_mode() == StatusWriter::OpenMode::kReplaced);
+    CHECK(inode_of(path) != ino);
+  }
+  CHECK(files_in(d.path()) == 1);
+  struct stat st{};
+  REQUIRE(::stat(path.c_str(), &st) == 0);
+  CHECK(static_cast<std::size_t>(st.st_size) >= status_file_size(1, 2));
+  const auto got = StatusReader::open(d.path()).read();
+  REQUIRE(got);
+  CHECK(got->streams.empty());
 }
