@@ -1,5 +1,5 @@
 // Status segment: reuse in place or creation (tmp + fallocate + rename), the whole-snapshot
-// seqlock publish, and the validating PROT_READ reader.
+// seqlock publish of the records that changed, and the validating PROT_READ reader.
 #include "status/status.hpp"
 
 #include <sys/random.h>
@@ -318,7 +318,7 @@ bool StatusWriter::reuse(std::uint32_t conn_cap, std::uint32_t stream_cap,
   file_ = std::move(*old);
   conn_cap_ = h->conn_capacity;
   stream_cap_ = h->stream_capacity;
-  store_body(file_.data(), conn_cap_, stream_cap_);
+  store_body(file_.data(), conn_cap_, stream_cap_, true);
   __atomic_store_n(&h->writer_pid, static_cast<std::uint32_t>(getpid()), __ATOMIC_RELEASE);
   __atomic_store_n(&h->segment_state, static_cast<std::uint32_t>(SegmentState::kLive),
                    __ATOMIC_RELEASE);
@@ -333,11 +333,18 @@ bool StatusWriter::reuse(std::uint32_t conn_cap, std::uint32_t stream_cap,
 void StatusWriter::create(std::uint32_t conn_cap, std::uint32_t stream_cap) {
   PendingFile fresh = PendingFile::create(path_, status_file_size(conn_cap, stream_cap));
   init_header(*header_of(fresh.data()), conn_cap, stream_cap);
-  store_body(fresh.data(), conn_cap, stream_cap);
+  store_body(fresh.data(), conn_cap, stream_cap, true);
   beat(fresh.data());
   // The version is the ready signal: everything above is visible before it.
   __atomic_store_n(&header_of(fresh.data())->version, kStatusVersion, __ATOMIC_RELEASE);
-  MappedFile old = std::exchange(file_, fresh.publish());
+  MappedFile published;
+  try {
+    published = fresh.publish();
+  } catch (...) {
+    mark_all_dirty();  // the records went into the discarded file, not into file_
+    throw;
+  }
+  MappedFile old = std::exchange(file_, std::move(published));
   conn_cap_ = conn_cap;
   stream_cap_ = stream_cap;
   if (old)
@@ -359,6 +366,10 @@ StatusWriter& StatusWriter::operator=(StatusWriter&& o) noexcept {
     daemon_rec_ = o.daemon_rec_;
     conn_recs_ = std::move(o.conn_recs_);
     stream_recs_ = std::move(o.stream_recs_);
+    conn_dirty_ = std::move(o.conn_dirty_);
+    stream_dirty_ = std::move(o.stream_dirty_);
+    last_written_ = o.last_written_;
+    total_written_ = o.total_written_;
     mode_ = o.mode_;
     last_error_ = std::move(o.last_error_);
   }
@@ -367,21 +378,49 @@ StatusWriter& StatusWriter::operator=(StatusWriter&& o) noexcept {
 
 StatusWriter::~StatusWriter() { close(); }
 
-// Formats the working copy into records (outside the seqlock). Counts are capped at the
-// format's limits here; the file's capacity is applied by store_body().
+// Formats the working copy into records (outside the seqlock), and marks dirty each record
+// whose bytes differ from the last encoding (which is what the mapping holds once stored).
+// Counts are capped at the format's limits here; the file's capacity is applied by store_body().
 void StatusWriter::encode() noexcept {
   daemon_rec_ = encode_daemon(snap_.daemon);
   const std::size_t nc = std::min<std::size_t>(snap_.connections.size(), kMaxConnections);
   const std::size_t ns = std::min<std::size_t>(snap_.streams.size(), kMaxStreams);
+  // A record that leaves the range and comes back is compared with nothing: new slots start
+  // dirty, whatever a longer snapshot once left in the file there.
   try {
     conn_recs_.resize(nc);
+    conn_dirty_.resize(nc, 1);
     stream_recs_.resize(ns);
+    stream_dirty_.resize(ns, 1);
   } catch (...) {  // out of memory: publish what already fits rather than die in noexcept
-    conn_recs_.resize(std::min(conn_recs_.size(), nc));
-    stream_recs_.resize(std::min(stream_recs_.size(), ns));
+    const std::size_t c = std::min({conn_recs_.size(), conn_dirty_.size(), nc});
+    const std::size_t s = std::min({stream_recs_.size(), stream_dirty_.size(), ns});
+    conn_recs_.resize(c);
+    conn_dirty_.resize(c);
+    stream_recs_.resize(s);
+    stream_dirty_.resize(s);
   }
-  for (std::size_t i = 0; i < conn_recs_.size(); ++i) encode_conn(snap_.connections[i], conn_recs_[i]);
-  for (std::size_t i = 0; i < stream_recs_.size(); ++i) encode_stream(snap_.streams[i], stream_recs_[i]);
+  for (std::size_t i = 0; i < conn_recs_.size(); ++i) {
+    ConnRecord r;
+    encode_conn(snap_.connections[i], r);
+    if (std::memcmp(&r, &conn_recs_[i], sizeof r) != 0) {
+      conn_recs_[i] = r;
+      conn_dirty_[i] = 1;
+    }
+  }
+  for (std::size_t i = 0; i < stream_recs_.size(); ++i) {
+    StreamRecord r;
+    encode_stream(snap_.streams[i], r);
+    if (std::memcmp(&r, &stream_recs_[i], sizeof r) != 0) {
+      stream_recs_[i] = r;
+      stream_dirty_[i] = 1;
+    }
+  }
+}
+
+void StatusWriter::mark_all_dirty() noexcept {
+  std::fill(conn_dirty_.begin(), conn_dirty_.end(), std::uint8_t{1});
+  std::fill(stream_dirty_.begin(), stream_dirty_.end(), std::uint8_t{1});
 }
 
 bool StatusWriter::ensure_capacity() noexcept {
@@ -396,31 +435,56 @@ bool StatusWriter::ensure_capacity() noexcept {
   }
 }
 
-// One seqlock write of the whole body (see mdfeed/seqlock.hpp).
-void StatusWriter::store_body(void* mapping, std::uint32_t conn_cap,
-                              std::uint32_t stream_cap) noexcept {
+// One seqlock write over the whole body (see mdfeed/seqlock.hpp), storing the daemon record
+// and, unless `all`, only the dirty connection and stream records.
+//
+// Why one seqlock and not one per record: readers (mdfeed-ctl, /metrics, Python) want one
+// snapshot of the whole daemon - counts, rows and the daemon record from the same publish - and
+// the layout (and every reader) stays as it is. Skipping an unchanged record keeps that
+// contract: the single writer knows the mapping already holds exactly those bytes (it stored
+// them, or they are the same as the new encoding), so a copy taken between two equal, even
+// reads of seq sees in every word the value of the last publish whether or not it was stored
+// again. What is saved is the stores themselves: cache lines the daemon dirties and readers
+// then miss on, which with thousands of idle streams was most of a publish.
+//
+// Records beyond the file's capacity stay dirty, so a bigger file gets them (create() stores
+// everything anyway).
+void StatusWriter::store_body(void* mapping, std::uint32_t conn_cap, std::uint32_t stream_cap,
+                              bool all) noexcept {
   const auto nc = static_cast<std::uint32_t>(std::min<std::size_t>(conn_recs_.size(), conn_cap));
   const auto ns = static_cast<std::uint32_t>(std::min<std::size_t>(stream_recs_.size(), stream_cap));
   daemon_rec_.n_connections = nc;
   daemon_rec_.n_streams = ns;
   auto* base = static_cast<char*>(mapping);
   StatusHeader* h = header_of(mapping);
+  std::uint64_t written = 0;
   const std::uint64_t begun = begin_write(h->seq);
   seqlock::store_words(base + kStatusHeaderSize, &daemon_rec_, sizeof daemon_rec_);
-  if (nc > 0) seqlock::store_words(base + conn_offset(0), conn_recs_.data(), nc * kConnRecordSize);
-  if (ns > 0)
-    seqlock::store_words(base + stream_offset(conn_cap, 0), stream_recs_.data(),
-                         ns * kStreamRecordSize);
+  for (std::uint32_t i = 0; i < nc; ++i) {
+    if (!all && conn_dirty_[i] == 0) continue;
+    seqlock::store_words(base + conn_offset(i), &conn_recs_[i], kConnRecordSize);
+    conn_dirty_[i] = 0;
+    ++written;
+  }
+  for (std::uint32_t i = 0; i < ns; ++i) {
+    if (!all && stream_dirty_[i] == 0) continue;
+    seqlock::store_words(base + stream_offset(conn_cap, i), &stream_recs_[i], kStreamRecordSize);
+    stream_dirty_[i] = 0;
+    ++written;
+  }
   seqlock::write_end(h->seq, begun);
+  last_written_ += written;  // publish() zeroes it: a growth stores into two files
+  total_written_ += written;
 }
 
 bool StatusWriter::publish() noexcept {
   if (!file_) return false;
   snap_.daemon.published_ms = realtime_ms();
   snap_.daemon.published_mono_ns = monotonic_ns();
+  last_written_ = 0;
   encode();
   const bool grew = ensure_capacity();
-  store_body(file_.data(), conn_cap_, stream_cap_);
+  store_body(file_.data(), conn_cap_, stream_cap_, false);
   heartbeat();
   const std::size_t want = snap_.streams.size() + snap_.connections.size();
   const std::size_t stored = std::min<std::size_t>(stream_recs_.size(), stream_cap_) +

@@ -125,10 +125,12 @@ class StatusWriter {
   [[nodiscard]] Snapshot& edit() noexcept { return snap_; }
   [[nodiscard]] const Snapshot& snapshot() const noexcept { return snap_; }
 
-  // Publishes the working copy as one consistent snapshot and beats the heartbeat. If it holds
-  // more records than the file has room for, a bigger file replaces it first. Returns false if
-  // records had to be left out (growth failed or beyond kMaxConnections/kMaxStreams); the
-  // reason is in last_error(). Never throws.
+  // Publishes the working copy as one consistent snapshot and beats the heartbeat. Only the
+  // connection and stream records whose encoded bytes changed since the last publish are
+  // stored (the daemon record always is). If it holds more records than the file has room for,
+  // a bigger file replaces it first (and gets every record). Returns false if records had to
+  // be left out (growth failed or beyond kMaxConnections/kMaxStreams); the reason is in
+  // last_error(). Never throws.
   bool publish() noexcept;
   // Stores CLOCK_MONOTONIC now as the heartbeat: one release store outside the seqlock, so
   // liveness can be shown more often than the body is republished.
@@ -141,6 +143,10 @@ class StatusWriter {
   [[nodiscard]] std::uint32_t stream_capacity() const noexcept { return stream_cap_; }
   [[nodiscard]] const std::string& last_error() const noexcept { return last_error_; }
   [[nodiscard]] OpenMode open_mode() const noexcept { return mode_; }
+  // Connection + stream records stored into the mapping: by the last publish (or open), and in
+  // total. An unchanged republish stores none.
+  [[nodiscard]] std::uint64_t last_records_written() const noexcept { return last_written_; }
+  [[nodiscard]] std::uint64_t records_written() const noexcept { return total_written_; }
 
  private:
   StatusWriter() = default;
@@ -148,7 +154,9 @@ class StatusWriter {
   void create(std::uint32_t conn_cap, std::uint32_t stream_cap);
   bool ensure_capacity() noexcept;
   void encode() noexcept;
-  void store_body(void* mapping, std::uint32_t conn_cap, std::uint32_t stream_cap) noexcept;
+  void mark_all_dirty() noexcept;
+  void store_body(void* mapping, std::uint32_t conn_cap, std::uint32_t stream_cap,
+                  bool all) noexcept;
   static void beat(void* mapping) noexcept;
 
   std::string shm_dir_;
@@ -161,6 +169,11 @@ class StatusWriter {
   DaemonRecord daemon_rec_{};
   std::vector<ConnRecord> conn_recs_;
   std::vector<StreamRecord> stream_recs_;
+  // 1 = the record's bytes in the mapping are not (known to be) conn_recs_[i] / stream_recs_[i].
+  std::vector<std::uint8_t> conn_dirty_;
+  std::vector<std::uint8_t> stream_dirty_;
+  std::uint64_t last_written_ = 0;
+  std::uint64_t total_written_ = 0;
   OpenMode mode_ = OpenMode::kCreated;
   std::string last_error_;
 };

@@ -26,6 +26,8 @@
 // Protocol: the same seqlock as a ring slot (mdfeed/seqlock.hpp), over the whole body: a copy
 // of the records taken between two equal, even reads of seq is one consistent snapshot. The
 // heartbeat and pid sit outside the seqlock so liveness is readable even from a torn body.
+// A publish stores only the records whose bytes changed (the others already hold exactly those
+// bytes), so an idle daemon dirties one daemon record per publish, not every row.
 //
 // The file is handled like a ring (mdfeed/mapped_file_writer.hpp). A daemon start reuses a
 // compatible file in place (same version major, layout hash and record sizes, at least the

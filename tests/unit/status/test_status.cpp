@@ -1,6 +1,6 @@
 // Status segment: file shape, round trip of every field, refusal of missing/corrupt files,
-// growth by replacement, a writer that died mid-publish, reuse in place on restart, and a
-// torture test of the seqlock.
+// growth by replacement, a writer that died mid-publish, reuse in place on restart, rewriting
+// only the changed records, and torture tests of the seqlock.
 #include <catch2/catch.hpp>
 
 #include <fcntl.h>
@@ -401,6 +401,7 @@ TEST_CASE("restart: a compatible file is reused in place with a new identity") {
 
   w.edit().streams = {make_stream(7)};
   REQUIRE(w.publish());
+  CHECK(w.last_records_written() == 1);
   got = held.read();
   REQUIRE(got);
   REQUIRE(got->streams.size() == 1);
@@ -487,4 +488,137 @@ TEST_CASE("restart: a file too small or incompatible is replaced, never truncate
   const auto got = StatusReader::open(d.path()).read();
   REQUIRE(got);
   CHECK(got->streams.empty());
+}
+
+// ------------------------------------------------------------------ only changed rows rewritten
+
+TEST_CASE("publish rewrites only the records whose bytes changed") {
+  TempDir d;
+  auto w = StatusWriter::open(d.path(), 4, 8);
+  Snapshot& s = w.edit();
+  s.connections = {make_conn(0), make_conn(1)};
+  s.streams = {make_stream(0), make_stream(1), make_stream(2), make_stream(3)};
+  REQUIRE(w.publish());
+  CHECK(w.last_records_written() == 6);
+  auto r = StatusReader::open(d.path());
+  auto check_reads_back = [&] {
+    const auto got = r.read();
+    REQUIRE(got);
+    REQUIRE(got->streams.size() == s.streams.size());
+    REQUIRE(got->connections.size() == s.connections.size());
+    for (std::size_t i = 0; i < s.streams.size(); ++i) {
+      CHECK(got->streams[i].symbol == s.streams[i].symbol);
+      CHECK(got->streams[i].closed_bars == s.streams[i].closed_bars);
+      CHECK(got->streams[i].failure == s.streams[i].failure);
+    }
+    for (std::size_t i = 0; i < s.connections.size(); ++i)
+      CHECK(got->connections[i].messages == s.connections[i].messages);
+    CHECK(got->daemon.summary == s.daemon.summary);
+  };
+
+  SECTION("an unchanged republish stores no record, only the daemon record") {
+    const std::uint64_t total = w.records_written();
+    const auto before = r.read();
+    REQUIRE(before);
+    s.daemon.summary = "still 4 streams";
+    REQUIRE(w.publish());
+    CHECK(w.last_records_written() == 0);
+    CHECK(w.records_written() == total);
+    check_reads_back();
+    const auto after = r.read();
+    REQUIRE(after);
+    CHECK(after->daemon.published_mono_ns > before->daemon.published_mono_ns);
+  }
+  SECTION("one changed row is the only one stored") {
+    s.streams[2].closed_bars += 1;
+    REQUIRE(w.publish());
+    CHECK(w.last_records_written() == 1);
+    check_reads_back();
+    s.connections[1].messages += 100;
+    REQUIRE(w.publish());
+    CHECK(w.last_records_written() == 1);
+    check_reads_back();
+    s.streams[0].failure = "REST 418";  // a text change counts too
+    s.streams[3].state = StreamState::kLive;
+    REQUIRE(w.publish());
+    CHECK(w.last_records_written() == 2);
+    check_reads_back();
+  }
+  SECTION("rows that leave and come back are stored again") {
+    s.streams.resize(2);
+    REQUIRE(w.publish());
+    CHECK(w.last_records_written() == 0);
+    check_reads_back();
+    s.streams.push_back(make_stream(2));  // same bytes as the row the file still holds
+    s.streams.push_back(make_stream(9));
+    REQUIRE(w.publish());
+    CHECK(w.last_records_written() == 2);
+    check_reads_back();
+  }
+  SECTION("growth stores every record into the new file") {
+    for (std::uint32_t i = 4; i < 12; ++i) s.streams.push_back(make_stream(i));
+    REQUIRE(w.publish());
+    CHECK(w.stream_capacity() >= 12);
+    CHECK(w.last_records_written() == 14);
+    check_reads_back();
+    REQUIRE(w.publish());
+    CHECK(w.last_records_written() == 0);
+    check_reads_back();
+  }
+}
+
+// Torture with partial publishes: row i changes only every (i + 1)th generation, so most of each
+// publish is skipped; a snapshot mixing two publishes breaks the equality below.
+TEST_CASE("seqlock: partial publishes are still read as whole snapshots") {
+  TempDir d;
+  constexpr std::size_t kRows = 16;
+  auto w = StatusWriter::open(d.path(), 1, kRows);
+  auto fill = [&](std::uint64_t g) {
+    Snapshot& s = w.edit();
+    s.daemon.instance_id = g;
+    s.streams.resize(kRows);
+    for (std::size_t i = 0; i < kRows; ++i) {
+      const std::uint64_t v = g - g % (i + 1);
+      s.streams[i].closed_bars = v;
+      s.streams[i].symbol = "R" + std::to_string(v);
+    }
+  };
+  auto whole = [&](const Snapshot& s) {
+    const std::uint64_t g = s.daemon.instance_id;
+    if (s.streams.size() != kRows) return false;
+    for (std::size_t i = 0; i < kRows; ++i) {
+      const std::uint64_t v = g - g % (i + 1);
+      if (s.streams[i].closed_bars != v || s.streams[i].symbol != "R" + std::to_string(v)) return false;
+    }
+    return true;
+  };
+  fill(1);
+  REQUIRE(w.publish());
+  const auto generations = static_cast<std::uint64_t>(std::max(200.0, 20000.0 * test_scale()));
+  std::atomic<bool> done{false};
+  std::atomic<std::uint64_t> reads{0}, torn{0}, last_seen{0};
+  std::thread reader([&] {
+    auto r = StatusReader::open(d.path());
+    while (!done.load(std::memory_order_acquire)) {
+      const auto s = r.read();
+      if (!s) continue;
+      if (!whole(*s)) torn.fetch_add(1);
+      last_seen.store(s->daemon.instance_id);
+      reads.fetch_add(1);
+    }
+  });
+  std::uint64_t stored = 0;
+  for (std::uint64_t g = 2; g <= generations; ++g) {
+    fill(g);
+    REQUIRE(w.publish());
+    stored += w.last_records_written();
+  }
+  for (int i = 0; i < 5000 && last_seen.load() != generations; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  done.store(true, std::memory_order_release);
+  reader.join();
+  CHECK(torn.load() == 0);
+  CHECK(reads.load() > 0);
+  CHECK(last_seen.load() == generations);
+  CHECK(stored < (generations - 1) * kRows / 2);  // most rows were skipped
 }
