@@ -54,10 +54,13 @@ void Service::init() {
   std::uint32_t sessions = 0;
   for (const auto& f : feeds_) sessions += static_cast<std::uint32_t>(f->sessions().size());
   // Room for growth by reload; the writer replaces the file if it ever needs more.
+  // Reused in place when the previous run's file is compatible, so a restart on a full shm
+  // filesystem needs no new space for it (like the rings).
   status_.emplace(status::StatusWriter::open(cfg_.shm_dir, sessions + 8,
-                                             static_cast<std::uint32_t>(streams_.size()) + 64));
+                                             static_cast<std::uint32_t>(streams_.size()) + 64,
+                                             instance_id_));
+  spdlog::debug("status segment {} {}", status_->path(), to_string(status_->open_mode()));
   status_->edit().daemon.config_path = opt_.config_path;
-  status_->edit().daemon.instance_id = instance_id_;
   publish_status();
   if (!cfg_.metrics_listen.empty())
     metrics_ = std::make_unique<MetricsServer>(net_->context(), cfg_.metrics_listen, *status_);

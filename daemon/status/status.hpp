@@ -1,7 +1,8 @@
 // The daemon's status segment: the daemon publishes a whole Snapshot a few times a second into
 // <shm_dir>/mdfeed.status (layout in status_layout.hpp); mdfeed-ctl and /metrics read it back.
 //
-//   auto w = status::StatusWriter::open(cfg.shm_dir, n_connections, n_streams);  // start-up
+//   auto w = status::StatusWriter::open(cfg.shm_dir, n_connections, n_streams);  // start-up:
+//                                             reuses a compatible file in place, else creates
 //   w.edit().streams[i].closed_bars = ...;   // the daemon's working copy, any time
 //   w.publish();                             // ~4x/s from the service thread; also beats
 //   w.heartbeat();                           // cheap liveness beat between publishes
@@ -100,11 +101,19 @@ struct Snapshot {
 // Single writer; use it from one thread (the daemon's service thread).
 class StatusWriter {
  public:
-  // Creates <shm_dir>/mdfeed.status with room for the given record counts (a fresh file on
-  // every start, rename()d over any old one), and fills the daemon identity: pid, start times,
-  // a random instance id and the build's version. Throws mdfeed::Error with path and reason.
+  enum class OpenMode { kCreated, kReused, kReplaced };
+
+  // Opens <shm_dir>/mdfeed.status for at least the given record counts and fills the daemon
+  // identity: pid, start times, the instance id (0: random) and the build's version.
+  //  - A compatible file already there (same major version, layout hash and record sizes, at
+  //    least the capacities asked for) is reused in place, like a ring: the identity and an empty
+  //    body are written into it under the seqlock (which also finishes a publish a killed writer
+  //    left odd), then the header's pid and state. No new space is needed, so a daemon restarts
+  //    on a completely full /dev/shm. Readers keep their mapping and see the new instance.
+  //  - Otherwise a new file is built and rename()d over the old one (never truncated in place).
+  // Throws mdfeed::Error with path and reason (e.g. "shm filesystem full" for a new file).
   static StatusWriter open(const std::string& shm_dir, std::uint32_t n_conn_max,
-                           std::uint32_t n_streams);
+                           std::uint32_t n_streams, std::uint64_t instance_id = 0);
 
   StatusWriter(StatusWriter&& o) noexcept;
   StatusWriter& operator=(StatusWriter&& o) noexcept;
@@ -116,10 +125,12 @@ class StatusWriter {
   [[nodiscard]] Snapshot& edit() noexcept { return snap_; }
   [[nodiscard]] const Snapshot& snapshot() const noexcept { return snap_; }
 
-  // Publishes the working copy as one consistent snapshot and beats the heartbeat. If it holds
-  // more records than the file has room for, a bigger file replaces it first. Returns false if
-  // records had to be left out (growth failed or beyond kMaxConnections/kMaxStreams); the
-  // reason is in last_error(). Never throws.
+  // Publishes the working copy as one consistent snapshot and beats the heartbeat. Only the
+  // connection and stream records whose encoded bytes changed since the last publish are
+  // stored (the daemon record always is). If it holds more records than the file has room for,
+  // a bigger file replaces it first (and gets every record). Returns false if records had to
+  // be left out (growth failed or beyond kMaxConnections/kMaxStreams); the reason is in
+  // last_error(). Never throws.
   bool publish() noexcept;
   // Stores CLOCK_MONOTONIC now as the heartbeat: one release store outside the seqlock, so
   // liveness can be shown more often than the body is republished.
@@ -131,13 +142,21 @@ class StatusWriter {
   [[nodiscard]] std::uint32_t conn_capacity() const noexcept { return conn_cap_; }
   [[nodiscard]] std::uint32_t stream_capacity() const noexcept { return stream_cap_; }
   [[nodiscard]] const std::string& last_error() const noexcept { return last_error_; }
+  [[nodiscard]] OpenMode open_mode() const noexcept { return mode_; }
+  // Connection + stream records stored into the mapping: by the last publish (or open), and in
+  // total. An unchanged republish stores none.
+  [[nodiscard]] std::uint64_t last_records_written() const noexcept { return last_written_; }
+  [[nodiscard]] std::uint64_t records_written() const noexcept { return total_written_; }
 
  private:
   StatusWriter() = default;
+  bool reuse(std::uint32_t conn_cap, std::uint32_t stream_cap, MappedFile& outgrown);
   void create(std::uint32_t conn_cap, std::uint32_t stream_cap);
   bool ensure_capacity() noexcept;
   void encode() noexcept;
-  void store_body(void* mapping, std::uint32_t conn_cap, std::uint32_t stream_cap) noexcept;
+  void mark_all_dirty() noexcept;
+  void store_body(void* mapping, std::uint32_t conn_cap, std::uint32_t stream_cap,
+                  bool all) noexcept;
   static void beat(void* mapping) noexcept;
 
   std::string shm_dir_;
@@ -150,8 +169,16 @@ class StatusWriter {
   DaemonRecord daemon_rec_{};
   std::vector<ConnRecord> conn_recs_;
   std::vector<StreamRecord> stream_recs_;
+  // 1 = the record's bytes in the mapping are not (known to be) conn_recs_[i] / stream_recs_[i].
+  std::vector<std::uint8_t> conn_dirty_;
+  std::vector<std::uint8_t> stream_dirty_;
+  std::uint64_t last_written_ = 0;
+  std::uint64_t total_written_ = 0;
+  OpenMode mode_ = OpenMode::kCreated;
   std::string last_error_;
 };
+
+[[nodiscard]] const char* to_string(StatusWriter::OpenMode m) noexcept;
 
 class StatusReader {
  public:
@@ -165,8 +192,10 @@ class StatusReader {
   StatusReader& operator=(const StatusReader&) = delete;
   ~StatusReader() = default;
 
-  // One consistent snapshot, following a file the daemon replaced. nullopt if none could be
-  // copied within `patience` (a writer that died mid-publish leaves the seqlock odd forever).
+  // One consistent snapshot, following a file the daemon replaced. A daemon restarted on the
+  // same file (reused in place) shows as a new daemon.pid/instance_id in the next snapshot.
+  // nullopt if none could be copied within `patience` (a writer that died mid-publish leaves
+  // the seqlock odd until the next writer starts).
   [[nodiscard]] std::optional<Snapshot> read(
       std::chrono::milliseconds patience = std::chrono::milliseconds(500));
 

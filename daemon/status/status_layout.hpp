@@ -12,8 +12,8 @@
 //      32  4                 stream_size  (= 256)                              create, once
 //      36  4                 conn_capacity   (records)                         create, once
 //      40  4                 stream_capacity (records)                         create, once
-//      44  4                 writer_pid (atomic)                               create, once
-//      48  8                 created_ms (CLOCK_REALTIME)                       create, once
+//      44  4                 writer_pid (atomic)                               each writer start
+//      48  8                 created_ms (CLOCK_REALTIME) of the file           create, once
 //      56  4                 segment_state (SegmentState, atomic)              writer
 //      60  68                reserved
 //     128  8                 seq: whole-snapshot seqlock, odd while publishing writer, own line
@@ -26,10 +26,17 @@
 // Protocol: the same seqlock as a ring slot (mdfeed/seqlock.hpp), over the whole body: a copy
 // of the records taken between two equal, even reads of seq is one consistent snapshot. The
 // heartbeat and pid sit outside the seqlock so liveness is readable even from a torn body.
+// A publish stores only the records whose bytes changed (the others already hold exactly those
+// bytes), so an idle daemon dirties one daemon record per publish, not every row.
 //
-// The file is created like a ring (mdfeed/mapped_file_writer.hpp: temporary name, fallocate,
-// filled, then rename()d into place); it is never truncated. When the daemon needs more records it creates a bigger file the same
-// way and marks the old one kReplaced, so a reader holding the old mapping knows to reopen.
+// The file is handled like a ring (mdfeed/mapped_file_writer.hpp). A daemon start reuses a
+// compatible file in place (same version major, layout hash and record sizes, at least the
+// capacities it wants): it writes its identity (pid, start times, instance_id) and n = 0 under
+// seq - finishing a seq a killed writer left odd - then writer_pid, segment_state = kLive and
+// the heartbeat; readers keep their mapping and see the new instance_id. Otherwise it creates
+// one (temporary name, fallocate, filled, then rename()d into place). A file is never
+// truncated. When the daemon needs more records it creates a bigger file the same way and
+// marks the old one kReplaced, so a reader holding the old mapping knows to reopen.
 #pragma once
 
 #include <cstddef>

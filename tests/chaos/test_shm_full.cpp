@@ -4,15 +4,21 @@
 // need new space: a ring added by reload, a ring added at start, a ring grown at start.
 // Every such creation fails cleanly (message names the path and "No space", nothing
 // half-written), the daemon never dies of SIGBUS, existing rings stay readable and exact, and
-// readers never crash. Freeing space lets the next start create the missing rings.
+// readers never crash. A restart that needs no new space - after a SIGKILL or a clean stop, on
+// the still-full filesystem - comes back: rings and status segment are reused in place, status
+// is published (mdfeed-ctl status), every ring resumes and stays exact. Freeing space lets the
+// next start create the missing rings.
 #include <fcntl.h>
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/statvfs.h>
 
+#include <cstdio>
 #include <filesystem>
 
 #include "chaos_harness.hpp"
+#include "status/health.hpp"
+#include "status/status.hpp"
 
 using namespace mdfeed;
 using namespace mdfeed::chaos;
@@ -95,6 +101,75 @@ std::uint64_t closed(const it::Daemon& d, const std::string& sym, const std::str
   return Ring::open("binance", sym, ivl, d.shm()).closed_count();
 }
 
+ino_t inode_of(const std::string& p) {
+  struct stat st{};
+  REQUIRE(::stat(p.c_str(), &st) == 0);
+  return st.st_ino;
+}
+
+struct CtlRun {
+  int exit_code = -1;
+  std::string out;
+};
+
+// `mdfeed-ctl --shm-dir SHM status --json`, the way an operator checks a restarted daemon.
+CtlRun ctl_status(const std::string& shm) {
+  CtlRun r;
+  const std::string cmd = std::string(MDFEED_CTL_BIN) + " --shm-dir '" + shm + "' status --json 2>&1";
+  FILE* p = ::popen(cmd.c_str(), "r");
+  REQUIRE(p != nullptr);
+  char buf[4096];
+  std::size_t n = 0;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+  const int st = ::pclose(p);
+  r.exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return r;
+}
+
+// The string value of `"key":"..."` in mdfeed-ctl's JSON (first occurrence; "" if absent).
+std::string json_text(const std::string& doc, const std::string& key) {
+  const std::string k = "\"" + key + "\":\"";
+  const auto p = doc.find(k);
+  if (p == std::string::npos) return "";
+  const auto e = doc.find('"', p + k.size());
+  return e == std::string::npos ? "" : doc.substr(p + k.size(), e - p - k.size());
+}
+
+// The daemon `d` (just started) published its status: mdfeed-ctl sees its pid, a live segment
+// and an instance other than `previous`, and StatusReader reads every stream. Returns the
+// instance id mdfeed-ctl reported.
+std::string require_status_published(it::Daemon& d, const std::string& previous) {
+  CtlRun r;
+  REQUIRE(wait_until([&] {
+    r = ctl_status(d.shm());
+    return r.out.find("\"pid\":" + std::to_string(d.pid()) + ",") != std::string::npos &&
+           json_text(r.out, "segment_state") == "live" && json_text(r.out, "instance_id") != previous;
+  }, kStartup));
+  INFO(r.out);
+  CHECK(r.exit_code != static_cast<int>(status::Health::kDown));
+  const auto snap = status::StatusReader::open(d.shm()).read();
+  REQUIRE(snap);
+  CHECK(snap->daemon.pid == static_cast<std::uint32_t>(d.pid()));
+  CHECK(snap->streams.size() == ring_specs(d.cfg()).size());
+  return json_text(r.out, "instance_id");
+}
+
+// Every ring of the config closes at least `n` more bars.
+void require_rings_advance(const it::Daemon& d, std::uint64_t n) {
+  std::vector<std::pair<std::string, std::string>> rings;
+  std::vector<std::uint64_t> base;
+  for (const auto& s : d.cfg().symbols)
+    for (const auto& i : d.cfg().intervals) {
+      rings.emplace_back(s, i);
+      base.push_back(closed(d, s, i));
+    }
+  REQUIRE(wait_until([&] {
+    for (std::size_t k = 0; k < rings.size(); ++k)
+      if (closed(d, rings[k].first, rings[k].second) < base[k] + n) return false;
+    return true;
+  }, kCatchUp));
+}
+
 // The daemon must have failed to start, cleanly: a non-zero exit (not a signal such as SIGBUS),
 // a message naming the ring it could not create and why, and no half-written file left
 // (`path` itself must not exist unless it is an existing ring the daemon tried to replace).
@@ -152,6 +227,34 @@ TEST_CASE("chaos: full shm filesystem: ring creation fails cleanly, existing rin
   const std::uint64_t at_fill = closed(d, "BTCUSDT", "1m");
   REQUIRE(wait_until([&] { return closed(d, "BTCUSDT", "1m") >= at_fill + 3; }, 60s));
   REQUIRE(d.running());
+  const std::string status_file = status::status_path(shm);
+  const ino_t status_ino = inode_of(status_file);
+  std::string instance = require_status_published(d, "");
+
+  // 1b. SIGKILL the daemon and restart it on the still-full filesystem. Every ring and the
+  //     status segment exist, so nothing needs new space: it must start, publish its status
+  //     into the same file, and every ring must resume and stay exact.
+  d.kill9();
+  d.start();
+  REQUIRE(wait_until([&] { return !d.running() || d.log().find("mdfeed running") != std::string::npos; },
+                     kStartup));
+  {
+    INFO(d.log());
+    REQUIRE(d.running());
+  }
+  CHECK(fs.free_bytes() < 4096);  // still full
+  instance = require_status_published(d, instance);
+  CHECK(inode_of(status_file) == status_ino);  // reused in place, not re-created
+  CHECK(leftovers(shm).empty());
+  require_rings_advance(d, 2);
+  REQUIRE(it::caught_up(d, fx, kCatchUp));
+  {
+    const TruthVerdict after_kill = truth_verdict(d);
+    CHECK(after_kill.mismatches == 0);
+    CHECK(after_kill.gaps == 0);
+  }
+  std::printf("chaos: SIGKILL + restart on the full fs: started, status reused in place, rings resumed\n");
+  std::fflush(stdout);
 
   // 2. A reload adds ETHUSDT: its ring cannot be created; the daemon says so and carries on.
   const std::string eth1m = shm + "/binance/ETHUSDT.1m.ring";
@@ -192,26 +295,23 @@ TEST_CASE("chaos: full shm filesystem: ring creation fails cleanly, existing rin
   CHECK(while_full.gaps == 0);
   CHECK(held.closed_count() >= at_fill + 3);
 
-  // 5. The same config as before (nothing new to create) on the still-full filesystem. It
-  //    should start (every ring exists) but today fails on the status segment, which every
-  //    start re-creates (KNOWN ISSUE in the chaos report); either way it must end cleanly.
+  // 5. The same config as before (nothing new to create) on the still-full filesystem, after
+  //    clean stops and failed starts: it starts, reusing every ring and the status segment.
   edit_config(d, "capacity: 2048", "capacity: 1024");
+  CHECK(fs.free_bytes() < 4096);
   d.start();
   REQUIRE(wait_until([&] { return !d.running() || d.log().find("mdfeed running") != std::string::npos; },
                      kStartup));
-  if (d.running()) {
-    std::printf("chaos: restart with unchanged config on the full fs: started\n");
-    CHECK(d.stop() == 0);
-  } else {
-    const int status = d.stop();
-    const std::string log = d.log();
-    INFO(log);
-    CHECK(status == 1);
-    CHECK(log.find("No space left on device") != std::string::npos);
-    std::printf("chaos: KNOWN ISSUE: restart with unchanged config on the full fs failed (exit %d): %s", status,
-                log.substr(log.rfind("mdfeed: ") == std::string::npos ? 0 : log.rfind("mdfeed: ")).c_str());
+  {
+    INFO(d.log());
+    REQUIRE(d.running());
   }
+  instance = require_status_published(d, instance);
+  CHECK(inode_of(status_file) == status_ino);
+  require_rings_advance(d, 2);
+  std::printf("chaos: restart with unchanged config on the full fs: started\n");
   std::fflush(stdout);
+  CHECK(d.stop() == 0);
   CHECK(leftovers(shm).empty());
 
   // 6. Space comes back: the next start creates the missing rings and everything catches up.

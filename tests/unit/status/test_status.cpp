@@ -1,5 +1,6 @@
 // Status segment: file shape, round trip of every field, refusal of missing/corrupt files,
-// growth by replacement, a writer that died mid-publish, and a torture test of the seqlock.
+// growth by replacement, a writer that died mid-publish, reuse in place on restart, rewriting
+// only the changed records, and torture tests of the seqlock.
 #include <catch2/catch.hpp>
 
 #include <fcntl.h>
@@ -343,4 +344,281 @@ TEST_CASE("seqlock: a concurrent reader never sees a torn snapshot") {
   CHECK(torn.load() == 0);
   CHECK(reads.load() > 0);
   CHECK(last_seen.load() == generations);
+}
+
+// ------------------------------------------------------------------ reuse in place on restart
+
+namespace {
+
+ino_t inode_of(const std::string& path) {
+  struct stat st{};
+  REQUIRE(::stat(path.c_str(), &st) == 0);
+  return st.st_ino;
+}
+
+std::size_t files_in(const std::string& dir) {
+  std::size_t n = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir)) ++n;
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("restart: a compatible file is reused in place with a new identity") {
+  TempDir d;
+  std::uint64_t first_instance = 0;
+  ino_t ino = 0;
+  {
+    auto w = StatusWriter::open(d.path(), 2, 10);
+    CHECK(w.open_mode() == StatusWriter::OpenMode::kCreated);
+    w.edit().connections = {make_conn(0)};
+    w.edit().streams = {make_stream(0), make_stream(1), make_stream(2)};
+    REQUIRE(w.publish());
+    first_instance = w.snapshot().daemon.instance_id;
+    ino = inode_of(w.path());
+  }  // clean exit: stopped
+  auto held = StatusReader::open(d.path());  // a reader that stays across the restart
+  REQUIRE(held.segment_state() == SegmentState::kStopped);
+
+  auto w = StatusWriter::open(d.path(), 2, 4, 0x1234);  // asks for less than the file has
+  CHECK(w.open_mode() == StatusWriter::OpenMode::kReused);
+  CHECK(std::string(to_string(w.open_mode())) == "reused");
+  CHECK(inode_of(w.path()) == ino);
+  CHECK(files_in(d.path()) == 1);
+  CHECK(w.stream_capacity() == 10);  // the file's capacity, never changed in place
+  CHECK(w.conn_capacity() == 2);
+
+  // Before the first publish: the new identity and an empty body, and the segment is live.
+  auto got = held.read();
+  REQUIRE(got);
+  CHECK(got->daemon.instance_id == 0x1234);
+  CHECK(got->daemon.instance_id != first_instance);
+  CHECK(got->daemon.pid == static_cast<std::uint32_t>(::getpid()));
+  CHECK(got->daemon.summary == "starting");
+  CHECK(got->streams.empty());
+  CHECK(got->connections.empty());
+  CHECK(held.segment_state() == SegmentState::kLive);
+
+  w.edit().streams = {make_stream(7)};
+  REQUIRE(w.publish());
+  CHECK(w.last_records_written() == 1);
+  got = held.read();
+  REQUIRE(got);
+  REQUIRE(got->streams.size() == 1);
+  CHECK(got->streams[0].symbol == "SYM7");
+  CHECK(got->streams[0].closed_bars == make_stream(7).closed_bars);
+  CHECK(got->daemon.instance_id == 0x1234);
+  CHECK(StatusReader::open(d.path()).read()->daemon.instance_id == 0x1234);
+}
+
+TEST_CASE("restart after a writer killed mid-publish: the odd seqlock is finished") {
+  TempDir d;
+  std::string path;
+  {
+    auto w = StatusWriter::open(d.path(), 1, 2);
+    w.edit().streams = {make_stream(0)};
+    REQUIRE(w.publish());
+    path = w.path();
+  }
+  // What a SIGKILL inside store_body leaves: seq odd, state still live.
+  poke<std::uint64_t>(path, offsetof(StatusHeader, seq), 41);
+  poke<std::uint32_t>(path, offsetof(StatusHeader, segment_state),
+                      static_cast<std::uint32_t>(SegmentState::kLive));
+  auto r = StatusReader::open(d.path());
+  CHECK_FALSE(r.read(std::chrono::milliseconds(20)));
+
+  auto w = StatusWriter::open(d.path(), 1, 2);
+  CHECK(w.open_mode() == StatusWriter::OpenMode::kReused);
+  const auto got = r.read(std::chrono::milliseconds(200));
+  REQUIRE(got);
+  CHECK(got->daemon.instance_id == w.snapshot().daemon.instance_id);
+  CHECK(got->streams.empty());
+  std::uint64_t seq = 0;
+  {
+    const int fd = ::open(path.c_str(), O_RDONLY);
+    REQUIRE(fd >= 0);
+    REQUIRE(::pread(fd, &seq, sizeof seq, offsetof(StatusHeader, seq)) == sizeof seq);
+    ::close(fd);
+  }
+  CHECK(seq == 42);  // ended as if begun at 40: even, and later than anything seen before
+}
+
+TEST_CASE("restart: a file too small or incompatible is replaced, never truncated") {
+  TempDir d;
+  std::string path;
+  {
+    auto w = StatusWriter::open(d.path(), 1, 2);
+    w.edit().streams = {make_stream(0), make_stream(1)};
+    REQUIRE(w.publish());
+    path = w.path();
+  }
+  const ino_t ino = inode_of(path);
+  auto old = StatusReader::open(d.path());
+
+  SECTION("too few stream records") {
+    auto w = StatusWriter::open(d.path(), 1, 3);
+    CHECK(w.open_mode() == StatusWriter::OpenMode::kReplaced);
+    CHECK(inode_of(path) != ino);
+    CHECK(w.stream_capacity() == 3);
+    CHECK(old.segment_state() == SegmentState::kReplaced);  // holders of the old one reopen
+  }
+  SECTION("too few connection records") {
+    auto w = StatusWriter::open(d.path(), 2, 2);
+    CHECK(w.open_mode() == StatusWriter::OpenMode::kReplaced);
+    CHECK(inode_of(path) != ino);
+    CHECK(old.segment_state() == SegmentState::kReplaced);
+  }
+  SECTION("another layout") {
+    poke<std::uint64_t>(path, offsetof(StatusHeader, layout_hash), 42);
+    auto w = StatusWriter::open(d.path(), 1, 2);
+    CHECK(w.open_mode() == StatusWriter::OpenMode::kReplaced);
+    CHECK(inode_of(path) != ino);
+    CHECK(old.segment_state() == SegmentState::kStopped);  // not ours to write: left alone
+  }
+  SECTION("never finished (version 0)") {
+    poke<std::uint32_t>(path, offsetof(StatusHeader, version), 0);
+    auto w = StatusWriter::open(d.path(), 1, 2);
+    CHECK(w.open_mode() == StatusWriter::OpenMode::kReplaced);
+    CHECK(inode_of(path) != ino);
+  }
+  CHECK(files_in(d.path()) == 1);
+  struct stat st{};
+  REQUIRE(::stat(path.c_str(), &st) == 0);
+  CHECK(static_cast<std::size_t>(st.st_size) >= status_file_size(1, 2));
+  const auto got = StatusReader::open(d.path()).read();
+  REQUIRE(got);
+  CHECK(got->streams.empty());
+}
+
+// ------------------------------------------------------------------ only changed rows rewritten
+
+TEST_CASE("publish rewrites only the records whose bytes changed") {
+  TempDir d;
+  auto w = StatusWriter::open(d.path(), 4, 8);
+  Snapshot& s = w.edit();
+  s.connections = {make_conn(0), make_conn(1)};
+  s.streams = {make_stream(0), make_stream(1), make_stream(2), make_stream(3)};
+  REQUIRE(w.publish());
+  CHECK(w.last_records_written() == 6);
+  auto r = StatusReader::open(d.path());
+  auto check_reads_back = [&] {
+    const auto got = r.read();
+    REQUIRE(got);
+    REQUIRE(got->streams.size() == s.streams.size());
+    REQUIRE(got->connections.size() == s.connections.size());
+    for (std::size_t i = 0; i < s.streams.size(); ++i) {
+      CHECK(got->streams[i].symbol == s.streams[i].symbol);
+      CHECK(got->streams[i].closed_bars == s.streams[i].closed_bars);
+      CHECK(got->streams[i].failure == s.streams[i].failure);
+    }
+    for (std::size_t i = 0; i < s.connections.size(); ++i)
+      CHECK(got->connections[i].messages == s.connections[i].messages);
+    CHECK(got->daemon.summary == s.daemon.summary);
+  };
+
+  SECTION("an unchanged republish stores no record, only the daemon record") {
+    const std::uint64_t total = w.records_written();
+    const auto before = r.read();
+    REQUIRE(before);
+    s.daemon.summary = "still 4 streams";
+    REQUIRE(w.publish());
+    CHECK(w.last_records_written() == 0);
+    CHECK(w.records_written() == total);
+    check_reads_back();
+    const auto after = r.read();
+    REQUIRE(after);
+    CHECK(after->daemon.published_mono_ns > before->daemon.published_mono_ns);
+  }
+  SECTION("one changed row is the only one stored") {
+    s.streams[2].closed_bars += 1;
+    REQUIRE(w.publish());
+    CHECK(w.last_records_written() == 1);
+    check_reads_back();
+    s.connections[1].messages += 100;
+    REQUIRE(w.publish());
+    CHECK(w.last_records_written() == 1);
+    check_reads_back();
+    s.streams[0].failure = "REST 418";  // a text change counts too
+    s.streams[3].state = StreamState::kLive;
+    REQUIRE(w.publish());
+    CHECK(w.last_records_written() == 2);
+    check_reads_back();
+  }
+  SECTION("rows that leave and come back are stored again") {
+    s.streams.resize(2);
+    REQUIRE(w.publish());
+    CHECK(w.last_records_written() == 0);
+    check_reads_back();
+    s.streams.push_back(make_stream(2));  // same bytes as the row the file still holds
+    s.streams.push_back(make_stream(9));
+    REQUIRE(w.publish());
+    CHECK(w.last_records_written() == 2);
+    check_reads_back();
+  }
+  SECTION("growth stores every record into the new file") {
+    for (std::uint32_t i = 4; i < 12; ++i) s.streams.push_back(make_stream(i));
+    REQUIRE(w.publish());
+    CHECK(w.stream_capacity() >= 12);
+    CHECK(w.last_records_written() == 14);
+    check_reads_back();
+    REQUIRE(w.publish());
+    CHECK(w.last_records_written() == 0);
+    check_reads_back();
+  }
+}
+
+// Torture with partial publishes: row i changes only every (i + 1)th generation, so most of each
+// publish is skipped; a snapshot mixing two publishes breaks the equality below.
+TEST_CASE("seqlock: partial publishes are still read as whole snapshots") {
+  TempDir d;
+  constexpr std::size_t kRows = 16;
+  auto w = StatusWriter::open(d.path(), 1, kRows);
+  auto fill = [&](std::uint64_t g) {
+    Snapshot& s = w.edit();
+    s.daemon.instance_id = g;
+    s.streams.resize(kRows);
+    for (std::size_t i = 0; i < kRows; ++i) {
+      const std::uint64_t v = g - g % (i + 1);
+      s.streams[i].closed_bars = v;
+      s.streams[i].symbol = "R" + std::to_string(v);
+    }
+  };
+  auto whole = [&](const Snapshot& s) {
+    const std::uint64_t g = s.daemon.instance_id;
+    if (s.streams.size() != kRows) return false;
+    for (std::size_t i = 0; i < kRows; ++i) {
+      const std::uint64_t v = g - g % (i + 1);
+      if (s.streams[i].closed_bars != v || s.streams[i].symbol != "R" + std::to_string(v)) return false;
+    }
+    return true;
+  };
+  fill(1);
+  REQUIRE(w.publish());
+  const auto generations = static_cast<std::uint64_t>(std::max(200.0, 20000.0 * test_scale()));
+  std::atomic<bool> done{false};
+  std::atomic<std::uint64_t> reads{0}, torn{0}, last_seen{0};
+  std::thread reader([&] {
+    auto r = StatusReader::open(d.path());
+    while (!done.load(std::memory_order_acquire)) {
+      const auto s = r.read();
+      if (!s) continue;
+      if (!whole(*s)) torn.fetch_add(1);
+      last_seen.store(s->daemon.instance_id);
+      reads.fetch_add(1);
+    }
+  });
+  std::uint64_t stored = 0;
+  for (std::uint64_t g = 2; g <= generations; ++g) {
+    fill(g);
+    REQUIRE(w.publish());
+    stored += w.last_records_written();
+  }
+  for (int i = 0; i < 5000 && last_seen.load() != generations; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  done.store(true, std::memory_order_release);
+  reader.join();
+  CHECK(torn.load() == 0);
+  CHECK(reads.load() > 0);
+  CHECK(last_seen.load() == generations);
+  CHECK(stored < (generations - 1) * kRows / 2);  // most rows were skipped
 }
