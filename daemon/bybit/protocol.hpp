@@ -37,7 +37,6 @@ extern const venue::IntervalName kIntervals[13];
 // One WebSocket protocol object for a market: path "/v5/public/spot" or "/v5/public/linear".
 [[nodiscard]] std::unique_ptr<venue::WsProtocol> make_ws(std::string_view path,
                                                          std::size_t max_args,
-                                                         std::int64_t heartbeat_ms,
                                                          std::size_t max_message_bytes);
 
 // REST, for category "spot" or "linear".

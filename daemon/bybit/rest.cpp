@@ -49,6 +49,7 @@ RestOutcome venue_error(std::int64_t code, std::string_view msg, const venue::Ht
   RestOutcome o;
   o.code = code;
   o.message.assign(msg);
+  if (o.message.empty()) o.message = "retCode " + std::to_string(code);  // never a silent error
   if (code == kTooManyVisitsCode) {
     // "Too many visits!": wait until X-Bapi-Limit-Reset-Timestamp (ms since the epoch).
     o.verdict = RestVerdict::kRetryAfter;

@@ -55,11 +55,11 @@ constexpr venue::Limits kLimits = {
 };
 
 std::unique_ptr<venue::WsProtocol> make_spot_ws(std::size_t max_bytes) {
-  return make_ws("/v5/public/spot", kArgsPerRequest, kHeartbeatMs, max_bytes);
+  return make_ws("/v5/public/spot", kArgsPerRequest, max_bytes);
 }
 
 std::unique_ptr<venue::WsProtocol> make_linear_ws(std::size_t max_bytes) {
-  return make_ws("/v5/public/linear", kArgsPerRequest, kHeartbeatMs, max_bytes);
+  return make_ws("/v5/public/linear", kArgsPerRequest, max_bytes);
 }
 
 venue::KlinesRequest spot_klines(std::string_view symbol, std::string_view interval,

@@ -54,8 +54,8 @@ std::int64_t parse_req_id(std::string_view s) noexcept {
 
 class Ws final : public venue::WsProtocol {
  public:
-  Ws(std::string_view path, std::size_t max_args, std::int64_t heartbeat_ms, std::size_t max_bytes)
-      : path_(path), max_args_(max_args), heartbeat_ms_(heartbeat_ms), max_bytes_(max_bytes),
+  Ws(std::string_view path, std::size_t max_args, std::size_t max_bytes)
+      : path_(path), max_args_(max_args), max_bytes_(max_bytes),
         parser_(max_bytes) {
     topic_.reserve(kTopicReserve);
     // Best effort: a failure here is retried, and reported, by the first parse that needs it.
@@ -115,7 +115,6 @@ class Ws final : public venue::WsProtocol {
 
   std::string_view path_;
   std::size_t max_args_;
-  std::int64_t heartbeat_ms_;
   std::size_t max_bytes_;
   od::parser parser_;
   std::string topic_;  // the last kline topic, copied out of the parser's string buffer
@@ -332,8 +331,8 @@ std::string ping_frame(std::int64_t req_id) {
 }
 
 std::unique_ptr<venue::WsProtocol> make_ws(std::string_view path, std::size_t max_args,
-                                           std::int64_t heartbeat_ms, std::size_t max_message_bytes) {
-  return std::make_unique<Ws>(path, max_args, heartbeat_ms, max_message_bytes);
+                                           std::size_t max_message_bytes) {
+  return std::make_unique<Ws>(path, max_args, max_message_bytes);
 }
 
 }  // namespace mdfeed::bybit
