@@ -11,6 +11,8 @@
            shm footprint, and `mdfeed-ctl status` wall time.
   100x     a fresh daemon (backfill 0) with the fake at --update-ms 20: 100x the real rate.
   small    100 symbols x 3 intervals (the daemon issue's figure), backfill 1000, real rate.
+  idle     1000 symbols x 3 intervals, connections up but no market data (the fake's update
+           period is an hour; staleness is set longer): the daemon's own periodic cost.
 
 Writes OUT/scale.json. Every wait is bounded.
 
@@ -129,7 +131,8 @@ def scenario(bins, certs: Path, name: str, n_symbols: int, update_ms: int, backf
             cfg = bl.daemon_config(
                 work / "mdfeed.yaml", shm, fx.port, certs, symbols(n_symbols), INTERVALS,
                 capacity=4096, backfill=backfill,
-                extra="    max_streams_per_conn: 1000\n    stale_after_s: 30\n", log_level="warn")
+                extra="    max_streams_per_conn: 1000\n    stale_after_s: "
+                      + ("30" if update_ms <= 60_000 else "7200") + "\n", log_level="warn")
             t_start = time.monotonic()
             with bl.Daemon(bins, cfg, work) as d:
                 rings = bl.wait_for_rings(shm, n_streams, 60)
@@ -203,6 +206,7 @@ def main() -> int:
         ("s1000_real", 1000, REAL_UPDATE_MS, 1000, 240, True),
         ("s100_x100", 100, REAL_UPDATE_MS // 100, 0, 60, False),
         ("s1000_x100", 1000, REAL_UPDATE_MS // 100, 0, 60, False),
+        ("s1000_idle", 1000, 3_600_000, 50, 240, False),
     ]
     if a.quick:
         plan = [x for x in plan if x[1] == 100]
