@@ -209,7 +209,10 @@ void Service::cron() {
   for (auto& f : feeds_) f->tick(now);
   if (now - last_heartbeat_ms_ >= static_cast<std::int64_t>(cfg_.heartbeat_ms)) {
     last_heartbeat_ms_ = now;
-    for (auto& [k, s] : streams_) s->ring.heartbeat();
+    // One clock read for all rings: readers judge liveness at ~2 s, so the µs between the
+    // first ring and the last do not matter.
+    const std::uint64_t now_ns = status::monotonic_ns();
+    for (auto& [k, s] : streams_) s->ring.heartbeat(now_ns);
   }
   if (status_) status_->heartbeat();
   if (now - last_status_ms_ >= 250) {

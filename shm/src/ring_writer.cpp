@@ -293,8 +293,10 @@ void RingWriter::bump_and_notify() noexcept {
   notify();
 }
 
-void RingWriter::heartbeat() noexcept {
-  __atomic_store_n(&hdr_->heartbeat_ns, detail::monotonic_ns(), __ATOMIC_RELEASE);
+void RingWriter::heartbeat() noexcept { heartbeat(detail::monotonic_ns()); }
+
+void RingWriter::heartbeat(std::uint64_t now_ns) noexcept {
+  __atomic_store_n(&hdr_->heartbeat_ns, now_ns, __ATOMIC_RELEASE);
 }
 
 void RingWriter::set_state(WriterState s) noexcept {

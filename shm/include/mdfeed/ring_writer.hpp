@@ -55,6 +55,8 @@ class RingWriter {
   void notify() noexcept;
   // Writes the heartbeat (CLOCK_MONOTONIC ns). Call periodically even when the market is quiet.
   void heartbeat() noexcept;
+  // The same with a time the caller read once for many rings (one clock read per sweep).
+  void heartbeat(std::uint64_t now_ns) noexcept;
   void set_state(WriterState s) noexcept;
 
   [[nodiscard]] std::uint64_t closed_count() const noexcept;
