@@ -215,8 +215,11 @@ void Service::cron() {
     for (auto& [k, s] : streams_) s->ring.heartbeat(now_ns);
   }
   if (status_) status_->heartbeat();
-  if (now - last_status_ms_ >= 250) {
+  // Every 250 ms while anything moves, every second when nothing does (an idle market).
+  const std::uint64_t activity = activity_count();
+  if (now - last_status_ms_ >= 1000 || (now - last_status_ms_ >= 250 && activity != last_activity_)) {
     last_status_ms_ = now;
+    last_activity_ = activity;
     publish_status();
   }
   notify_systemd(now);
@@ -225,6 +228,16 @@ void Service::cron() {
 
 // Every ~250 ms: one consistent snapshot for mdfeed-ctl and /metrics. Cheap (a few hundred
 // bytes per stream) and off the message path.
+// Anything a status row could show moving: messages, REST answers, streams added or retired.
+std::uint64_t Service::activity_count() const {
+  std::uint64_t n = streams_.size() + retired_.size();
+  for (const auto& f : feeds_) {
+    n += f->rest().requests() + static_cast<std::uint64_t>(f->rest().in_flight());
+    for (const auto& s : f->sessions()) n += s->stats().messages + s->stats().reconnects + static_cast<std::uint64_t>(s->state());
+  }
+  return n;
+}
+
 void Service::publish_status() {
   if (!status_) return;
   status::Snapshot& snap = status_->edit();
@@ -232,9 +245,12 @@ void Service::publish_status() {
   snap.connections.clear();
   for (const auto& f : feeds_)
     for (const auto& ses : f->sessions()) snap.connections.push_back(connection_info(*f, *ses));
-  snap.streams.clear();
-  for (const auto& [k, s] : streams_) snap.streams.push_back(stream_info(*s));
-  for (const auto& s : retired_) snap.streams.push_back(stream_info(*s));
+  // Rows are refilled in place: with thousands of streams, rebuilding every row (and its
+  // strings) four times a second was a large part of an idle daemon's cost.
+  snap.streams.resize(streams_.size() + retired_.size());
+  std::size_t i = 0;
+  for (const auto& [k, s] : streams_) fill_stream_info(*s, snap.streams[i++]);
+  for (const auto& s : retired_) fill_stream_info(*s, snap.streams[i++]);
   if (!status_->publish()) {
     static log::RateLimiter limiter(std::chrono::seconds(60));
     std::uint64_t suppressed = 0;

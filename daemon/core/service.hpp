@@ -60,6 +60,7 @@ class Service {
   void reload();
   void notify_systemd(std::int64_t mono_ms);
   void publish_status();
+  [[nodiscard]] std::uint64_t activity_count() const;
   [[nodiscard]] std::string summary_line() const;
 
   Config cfg_;
@@ -85,6 +86,7 @@ class Service {
   std::uint64_t instance_id_ = 0;
   std::optional<status::StatusWriter> status_;
   std::int64_t last_status_ms_ = 0;
+  std::uint64_t last_activity_ = 0;
   std::uint64_t last_watchdog_progress_ = 0;
   std::unique_ptr<MetricsServer> metrics_;
   PublishTracker published_;  // set by the sinks; rings doorbell_ once per service pass

@@ -19,6 +19,11 @@ status::StreamState to_status(const Stream& s) {
 
 status::StreamInfo stream_info(const Stream& s) {
   status::StreamInfo si;
+  fill_stream_info(s, si);
+  return si;
+}
+
+void fill_stream_info(const Stream& s, status::StreamInfo& si) {
   si.feed = s.feed.cfg.name;
   si.symbol = s.symbol;
   si.interval = s.interval;
@@ -34,7 +39,6 @@ status::StreamInfo stream_info(const Stream& s) {
   si.explicit_gaps = c.explicit_gaps;
   si.last_bar_open_ms = s.book.last_closed_open_ms().value_or(0);
   si.failure = s.book.failure_reason();
-  return si;
 }
 
 status::ConnectionInfo connection_info(const Feed& f, const WsSession& ses) {
