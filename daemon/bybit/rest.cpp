@@ -97,30 +97,23 @@ std::string walk_envelope(od::document& doc, std::int64_t& code, std::string_vie
 
 // One row ["1670608800000","17071","17073","17027","17055.5","268611","15.74462667"].
 std::string parse_row(od::value& row, std::size_t i, Bar& b) {
-  od::array cols;
-  if (error_code e = row.get_array().get(cols))
-    return "row " + std::to_string(i) + ": " + simdjson::error_message(e);
   std::size_t j = 0;
-  for (auto col : cols) {
-    od::value v;
-    error_code e = std::move(col).get(v);
-    if (!e) {
-      switch (j) {
-        case 0: e = get_integer_in_string(v, b.open_time_ms); break;
-        case 1: e = get_decimal(v, b.open); break;
-        case 2: e = get_decimal(v, b.high); break;
-        case 3: e = get_decimal(v, b.low); break;
-        case 4: e = get_decimal(v, b.close); break;
-        case 5: e = get_decimal(v, b.volume); break;        // base (coins; contracts = coins on linear)
-        case 6: e = get_decimal(v, b.quote_volume); break;  // turnover, quote
-        default: break;                                            // later columns: skipped
-      }
+  const error_code e = for_each_column(row, j, [&b](std::size_t col, od::value& v) -> error_code {
+    switch (col) {
+      case 0: return get_integer_in_string(v, b.open_time_ms);
+      case 1: return get_decimal(v, b.open);
+      case 2: return get_decimal(v, b.high);
+      case 3: return get_decimal(v, b.low);
+      case 4: return get_decimal(v, b.close);
+      case 5: return get_decimal(v, b.volume);        // base (coins; contracts = coins on linear)
+      case 6: return get_decimal(v, b.quote_volume);  // turnover, quote
+      default: return simdjson::SUCCESS;              // later columns: skipped
     }
-    if (e)
-      return "row " + std::to_string(i) + " column " + std::to_string(j) + ": " +
-             simdjson::error_message(e);
-    ++j;
-  }
+  });
+  if (e && j == kNotAnArray) return "row " + std::to_string(i) + ": " + simdjson::error_message(e);
+  if (e)
+    return "row " + std::to_string(i) + " column " + std::to_string(j) + ": " +
+           simdjson::error_message(e);
   if (j < kRowColumns)
     return "row " + std::to_string(i) + " has " + std::to_string(j) + " columns, expected 7";
   return {};

@@ -43,57 +43,51 @@ struct RowError {
 inline constexpr int kRowColumns = 9;
 
 // ts is a decimal integer in a string ("1597026383085"); a bare number is not OKX's format.
-[[gnu::always_inline]] inline error_code get_int_string(od::value& v,
-                                                                     std::int64_t& out) noexcept {
-  if (*v.raw_json_token().data() != '"') return simdjson::INCORRECT_TYPE;  // peeks only
-  return v.get_int64_in_string().get(out);
+[[gnu::always_inline]] inline error_code get_int_string(od::value& v, std::int64_t& out) noexcept {
+  return json::get_integer_in_string(v, out);
 }
 
 // Reads one row. Returns false and fills err on failure; the document must not be used again.
 inline bool read_candle_row(od::value& row, CandleRow& r, RowError& err) noexcept {
-  od::array cols;
-  if (auto e = row.get_array().get(cols)) {
+  bool bad_confirm = false;
+  std::size_t j = 0;
+  const error_code e = json::for_each_column(row, j, [&](std::size_t col, od::value& v) -> error_code {
+    switch (col) {
+      case 0: return get_int_string(v, r.ts);
+      case 1: return json::get_decimal(v, r.open);
+      case 2: return json::get_decimal(v, r.high);
+      case 3: return json::get_decimal(v, r.low);
+      case 4: return json::get_decimal(v, r.close);
+      case 5: return json::get_decimal(v, r.vol);
+      case 6: return json::get_decimal(v, r.vol_ccy);
+      case 7: return json::get_decimal(v, r.vol_ccy_quote);
+      case 8: {
+        od::raw_json_string s;
+        if (error_code ec = v.get_raw_json_string().get(s)) return ec;
+        if (s == "1" || s == "0") {
+          r.confirmed = s == "1";
+          return simdjson::SUCCESS;
+        }
+        bad_confirm = true;
+        return simdjson::INCORRECT_TYPE;
+      }
+      default: return simdjson::SUCCESS;  // columns OKX may add later
+    }
+  });
+  if (e && j == json::kNotAnArray) {
     err = {-1, e, "expected an array"};
     return false;
   }
-  int j = 0;
-  for (auto col : cols) {
-    od::value v;
-    error_code e = std::move(col).get(v);
-    if (!e) {
-      switch (j) {
-        case 0: e = get_int_string(v, r.ts); break;
-        case 1: e = json::get_decimal(v, r.open); break;
-        case 2: e = json::get_decimal(v, r.high); break;
-        case 3: e = json::get_decimal(v, r.low); break;
-        case 4: e = json::get_decimal(v, r.close); break;
-        case 5: e = json::get_decimal(v, r.vol); break;
-        case 6: e = json::get_decimal(v, r.vol_ccy); break;
-        case 7: e = json::get_decimal(v, r.vol_ccy_quote); break;
-        case 8: {
-          od::raw_json_string s;
-          e = v.get_raw_json_string().get(s);
-          if (!e) {
-            if (s == "1") r.confirmed = true;
-            else if (s == "0") r.confirmed = false;
-            else {
-              err = {j, simdjson::SUCCESS, "confirm is neither \"0\" nor \"1\""};
-              return false;
-            }
-          }
-          break;
-        }
-        default: break;  // columns OKX may add later
-      }
-    }
-    if (e) {
-      err = {j, e, "bad value"};
-      return false;
-    }
-    ++j;
+  if (bad_confirm) {
+    err = {static_cast<int>(j), simdjson::SUCCESS, "confirm is neither \"0\" nor \"1\""};
+    return false;
   }
-  if (j < kRowColumns) {
-    err = {j, simdjson::SUCCESS, "too few columns"};
+  if (e) {
+    err = {static_cast<int>(j), e, "bad value"};
+    return false;
+  }
+  if (j < static_cast<std::size_t>(kRowColumns)) {
+    err = {static_cast<int>(j), simdjson::SUCCESS, "too few columns"};
     return false;
   }
   return true;

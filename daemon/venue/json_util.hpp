@@ -78,6 +78,25 @@ inline error_code for_each_field(od::object& obj, bool& stopped, Fn&& fn) noexce
   return simdjson::SUCCESS;
 }
 
+// Each element of a JSON array (a REST kline row) in order: fn(column, value) returns an
+// error_code, SUCCESS to go on. On return `column` is the number of columns read, or where it
+// failed; kNotAnArray when the value is not an array at all.
+inline constexpr std::size_t kNotAnArray = ~std::size_t{0};
+template <class Fn>
+inline error_code for_each_column(od::value& row, std::size_t& column, Fn&& fn) noexcept {
+  column = kNotAnArray;
+  od::array cols;
+  if (error_code e = row.get_array().get(cols)) return e;
+  column = 0;
+  for (auto col : cols) {
+    od::value v;
+    if (error_code e = std::move(col).get(v)) return e;
+    if (error_code e = fn(column, v)) return e;
+    ++column;
+  }
+  return simdjson::SUCCESS;
+}
+
 // A bounded, reusable On-Demand parser for bodies that arrive without simdjson's padding (REST
 // answers in plain strings): the body is copied into an owned padded buffer, grown
 // geometrically up to max_bytes and then reused. Not thread-safe: one per thread.
