@@ -203,6 +203,9 @@ void RingWriter::repair() noexcept {
 }
 
 void RingWriter::take_ownership(std::uint64_t instance) noexcept {
+  // The header never moves after open: the scheduler's thread may read this from the first
+  // delegation on, so it is written once, here, before any delegation can happen.
+  if (wake_) wake_->futex_word = &hdr_->update_count;
   __atomic_store_n(&hdr_->writer_instance, instance, __ATOMIC_RELEASE);
   __atomic_store_n(&hdr_->writer_pid, static_cast<std::uint32_t>(getpid()), __ATOMIC_RELEASE);
   heartbeat();
@@ -279,7 +282,6 @@ void RingWriter::notify() noexcept {
   wake_->pending.store(false, std::memory_order_relaxed);
   const int woken = futex_wake_all(&hdr_->update_count);
   if (woken > WakeScheduler::kInlineMaxWaiters) {
-    wake_->futex_word = &hdr_->update_count;
     try {
       waker_->after_inline_wake(*wake_, woken);
     } catch (...) {

@@ -142,4 +142,18 @@ TEST_CASE("without a crowd the wake-up stays inline; a crowd leaving returns the
     w.notify();
     return waker.delegated_rings() == 0;
   }, 20s, 1ms));
+  // A new crowd delegates it again, and its readers get the latest update.
+  Crowd again(w.path(), 4);
+  REQUIRE(wait_for([&] { return again.blocked.load() == 4; }, 10s));
+  REQUIRE(wait_for([&] {
+    w.publish_forming(forming(++n));
+    w.notify();
+    return waker.delegated_rings() == 1;
+  }, 10s, 5ms));
+  w.publish_forming(forming(++n));
+  w.notify();
+  const std::uint32_t final_count = mdfeed::Ring::open_path(w.path()).update_count();
+  for (std::size_t i = 0; i < 4; ++i)
+    CHECK(wait_for([&] { return again.last[i].load() == final_count; }, 5s));
+  again.join();
 }
