@@ -53,10 +53,12 @@ const venue::Spec kSpec = {
         // 30 s), and expects `pong` within N < 30 s; 10 s leaves the ping time to arrive.
         /*heartbeat_ms=*/kPingAfterMs,
         /*pong_deadline_ms=*/10'000,
-        // "Fastest push frequency: 1 push per second". Pushes follow changes, so a quiet
-        // instrument can go longer without one: this is the fastest regular period, not a
-        // staleness deadline (liveness is the ping/pong above).
-        /*kline_push_ms=*/1'000,
+        // "Fastest push frequency: 1 push per second", but pushes follow changes: a quiet
+        // instrument can go long without one. The slowest regular gap is bounded only by OKX
+        // closing a connection after 30 s without data, which our ping (after 20 s of silence)
+        // prevents. So 30 s: stale_after_s then defaults to 75 s, and a connection carrying only
+        // quiet instruments is not replaced every 10 s; liveness is the ping/pong above.
+        /*kline_push_ms=*/30'000,
         /*event_time=*/false,  // a push carries only the bar's open time
         // history-candles: 20 requests / 2 s per IP (candles allows 40); every request costs 1
         // against the stricter of the two.

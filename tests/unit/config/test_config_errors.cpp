@@ -487,3 +487,30 @@ TEST_CASE("edge values in every string key are rejected cleanly", "[config]") {
     }
   }
 }
+
+TEST_CASE("venues with an application heartbeat get their ping defaults and a longer staleness",
+          "[config][venue]") {
+  const auto r = load(R"(
+feeds:
+  - name: okx
+    exchange: okx
+    symbols: [BTC-USDT]
+    intervals: [1m, 1d]
+  - name: bybit
+    exchange: bybit-linear
+    symbols: [BTCUSDT]
+    intervals: [1m]
+)");
+  INFO(all_errors(r));
+  REQUIRE(r.ok());
+  const auto& okx = r.config->feeds[0];
+  CHECK(okx.ws_url == "wss://ws.okx.com:8443");
+  CHECK(okx.heartbeat_s == 20);
+  CHECK(okx.heartbeat_timeout_s == 10);
+  CHECK(okx.stale_after_s == 75);     // OKX pushes on change: quiet instruments are not stale
+  CHECK(okx.rotate_after_s == 0);     // no documented connection lifetime
+  const auto& bybit = r.config->feeds[1];
+  CHECK(bybit.ws_url == "wss://stream.bybit.com");
+  CHECK(bybit.heartbeat_s == 20);
+  CHECK(bybit.stale_after_s == 150);  // pushes every 1-60 s
+}
