@@ -83,7 +83,10 @@ TEST_CASE("steady state: backfill then live bars equal ground truth", "[daemon]"
   const auto moved = watcher.wait(20s);
   REQUIRE_FALSE(moved.empty());
   for (std::size_t k : moved) CHECK(all[k].update_count() != before[k]);
-  CHECK(d.stop() == 0);
+  // A bad exit (e.g. 66: a sanitizer report at exit) shows the daemon's own log, report included.
+  const int rc = d.stop();
+  INFO(d.log());
+  CHECK(rc == 0);
   CHECK(r.writer_state() == WriterState::kStopped);
   const std::string log = d.log();
   CHECK(log.find("mdfeed running") != std::string::npos);
