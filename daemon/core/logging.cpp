@@ -23,7 +23,12 @@ void init(std::string_view level) {
 }
 
 void shutdown() {
-  if (auto l = spdlog::get("mdfeed")) l->flush();
+  // No shared_ptr copy of the logger here: the pool thread may drop the last reference (a
+  // queued flush holds one), and a copy released on this thread then raced its deletion in
+  // TSan's eyes (libspdlog's own reference counting is not instrumented). spdlog::shutdown()
+  // drains the queue and joins the pool thread.
+  if (spdlog::logger* l = spdlog::default_logger_raw(); l != nullptr && l->name() == "mdfeed")
+    l->flush();
   spdlog::shutdown();
 }
 
