@@ -32,8 +32,8 @@ struct FeedConfig {
   std::uint32_t max_streams_per_conn = 1024;   // Binance allows 1024 per connection
   double rotate_after_s = 23 * 3600;           // make-before-break ahead of the venue's cut; 0 never
   std::uint32_t max_message_bytes = 1u << 20;  // larger frames: close with 1009
-  double ping_interval_s = 20;             // lws secs_since_valid_ping (whole seconds, rounded up)
-  double pong_timeout_s = 40;              // lws secs_since_valid_hangup; >= ping_interval_s + 1
+  double ping_interval_s = 20;             // WebSocket ping after this long with nothing received
+  double pong_timeout_s = 40;              // hang up after this long with nothing received; >= ping_interval_s + 1
   std::uint32_t reconnect_min_ms = 250;    // first backoff step
   std::uint32_t reconnect_max_ms = 30000;  // backoff ceiling; >= reconnect_min_ms
   std::uint32_t rest_weight_per_min = 6000;  // REST weight budget

@@ -6,6 +6,7 @@
 
 #include "core/logging.hpp"
 #include "core/net.hpp"
+#include "wire/websocket.hpp"
 
 namespace mdfeed {
 
@@ -14,11 +15,66 @@ SessionHost::~SessionHost() = default;
 namespace {
 
 constexpr std::int64_t kConnectTimeoutMs = 20'000;
+// After a close frame is sent in answer to the server's, the server closes TCP (RFC 6455 7.1.1);
+// if it does not, we do after this long. Also the limit for our own graceful close.
+constexpr int kCloseGraceS = 2;
+
+// One write per writeable callback (lws rule); LWS_PRE bytes of headroom before the data.
+bool write_raw(lws* wsi, std::string_view bytes) {
+  std::vector<unsigned char> out(LWS_PRE + bytes.size());
+  std::memcpy(out.data() + LWS_PRE, bytes.data(), bytes.size());
+  return lws_write(wsi, out.data() + LWS_PRE, bytes.size(), LWS_WRITE_RAW) >= static_cast<int>(bytes.size());
+}
+
+std::string masked(ws::Opcode op, std::string_view payload) {
+  unsigned char key[4];
+  ws::make_mask_key(key);
+  return ws::encode_frame(op, payload, key);
+}
 
 }  // namespace
 
+// A frame waiting for its pacing slot: the venue's control messages and heartbeats (text) and
+// WebSocket pings and pongs; the venues count all of them against the same message rate.
+struct OutFrame {
+  ws::Opcode op = ws::Opcode::kText;
+  std::string payload;
+};
+
+// The data connection is an lws HTTP/1.1 client whose request asks for the upgrade: lws
+// connects, verifies, encrypts and parses the 101 reply's headers; we check them and then read
+// the upgraded byte stream as the response body, in whole TLS reads, and frame it ourselves
+// (wire/websocket.hpp; docs/design.md "The receive path" says why not lws's ws client).
 struct WsSession::Conn : net::LwsUser {
-  Conn() : LwsUser(Kind::kWs) {}
+  // The decoder's callbacks. A member, not a second base: the lws opaque pointer must stay the
+  // LwsUser at offset 0, and a polymorphic base would be laid out first.
+  struct Sink final : ws::FrameSink {
+    explicit Sink(Conn& c) : conn(c) {}
+    void on_message(ws::Opcode, char* data, std::size_t len, std::size_t capacity) override {
+      conn.owner->on_message(conn, data, len, capacity);
+    }
+    void on_ping(std::string_view payload) override { conn.on_ping(payload); }
+    void on_pong(std::string_view) override { conn.ws_ping_since_ms = -1; }
+    void on_close(std::uint16_t code, std::string_view reason) override {
+      conn.peer_close = "closed by the server with " + std::to_string(code) +
+                        (reason.empty() ? std::string() : " " + std::string(reason));
+      conn.close_code = code == ws::kCloseNoStatus ? ws::kCloseNormal : code;  // echo it (5.5.1)
+    }
+    Conn& conn;
+  };
+
+  explicit Conn(std::size_t max_message) : LwsUser(Kind::kWs), dec(max_message, venue::kParsePadding), sink(*this) {}
+  void on_ping(std::string_view payload) {
+    // Only the latest ping needs an answer (RFC 6455 5.5.3): replace a pong still queued.
+    for (auto& f : control)
+      if (f.op == ws::Opcode::kPong) {
+        f.payload.assign(payload);
+        return;
+      }
+    control.push_front({ws::Opcode::kPong, std::string(payload)});
+    if (wsi != nullptr) lws_callback_on_writable(wsi);
+  }
+
   WsSession* owner = nullptr;
   std::string tls_error;  // verification failure reason, if the handshake was refused
   lws* wsi = nullptr;
@@ -31,13 +87,21 @@ struct WsSession::Conn : net::LwsUser {
   std::int64_t last_data_ms = 0;
   std::int64_t last_rx_ms = 0;  // anything at all, for the venue's heartbeat
   std::int64_t last_control_ms = -1'000'000;
+  std::int64_t last_bytes_ms = 0;   // any bytes at all, for the WebSocket keepalive
   std::int64_t ping_since_ms = -1;  // an application heartbeat is awaiting its pong since then
+  std::int64_t ws_ping_since_ms = -1;  // a WebSocket ping is awaiting its pong since then
   std::int64_t next_id = 1;         // control request ids on this connection
-  std::vector<char> buf;  // reassembly; capacity max_message_bytes + padding
-  std::size_t len = 0;
-  bool overflow = false;
+  std::string key;  // Sec-WebSocket-Key of this connection's opening handshake
+  ws::FrameDecoder dec;
+  // A close frame to send ahead of everything (ours on failure, or the echo of the server's).
+  std::uint16_t close_code = 0;
+  bool close_sent = false;
+  bool drop_after_close = false;  // fail the connection: drop TCP right after the close frame
+  std::string peer_close;         // the server's close frame, for the log
+  std::string close_why;          // why we closed it, for the log and status
   std::unique_ptr<venue::WsProtocol> proto;
-  std::deque<std::string> control;  // frames waiting for their pacing slot (heartbeats first)
+  std::deque<OutFrame> control;  // frames waiting for their pacing slot (heartbeats first)
+  Sink sink;
 };
 
 WsSession::WsSession(SessionHost& host, int id) : host_(host), id_(id) {
@@ -50,10 +114,10 @@ WsSession::WsSession(SessionHost& host, int id) : host_(host), id_(id) {
   retry_.retry_ms_table = retry_table_.data();
   retry_.retry_ms_table_count = static_cast<std::uint16_t>(retry_table_.size());
   retry_.conceal_count = LWS_RETRY_CONCEAL_ALWAYS;
-  // lws hangs up without ever pinging unless hangup > ping (docs/design.md, lws notes).
-  retry_.secs_since_valid_ping = static_cast<std::uint16_t>(std::max(1.0, c.ping_interval_s));
-  retry_.secs_since_valid_hangup = static_cast<std::uint16_t>(
-      std::max<double>(c.pong_timeout_s, retry_.secs_since_valid_ping + 1.0));
+  // No lws validity timer: a RAW connection has no lws keepalive (its role cannot ping), so a
+  // hang-up time would close healthy connections. The WebSocket keepalive is ours (tick()).
+  retry_.secs_since_valid_ping = 0;
+  retry_.secs_since_valid_hangup = 0;
   retry_.jitter_percent = 30;
 }
 
@@ -115,7 +179,8 @@ void WsSession::remove_streams(const std::vector<std::string>& names) {
 }
 
 void WsSession::queue_control(Conn& c, bool subscribe, const std::vector<std::string>& topics) {
-  for (auto& f : c.proto->control_frames(topics, subscribe, c.next_id)) c.control.push_back(std::move(f));
+  for (auto& f : c.proto->control_frames(topics, subscribe, c.next_id))
+    c.control.push_back({ws::Opcode::kText, std::move(f)});
 }
 
 void WsSession::connect(bool replacement_conn, std::int64_t mono_ms) {
@@ -126,12 +191,12 @@ void WsSession::connect(bool replacement_conn, std::int64_t mono_ms) {
   }
   const auto& cfg = host_.feed_config();
   const net::Endpoint& ep = host_.ws_endpoint();
-  auto c = std::make_unique<Conn>();
+  auto c = std::make_unique<Conn>(cfg.max_message_bytes);
   c->owner = this;
   c->replacement = replacement_conn;
   c->started_ms = mono_ms;
   c->last_rx_ms = mono_ms;
-  c->buf.resize(cfg.max_message_bytes + venue::kParsePadding);
+  c->last_bytes_ms = mono_ms;
   c->proto = host_.spec().make_ws(cfg.max_message_bytes);
 
   // The venue decides how many topics ride in the URL; the rest are subscribed once up.
@@ -146,15 +211,18 @@ void WsSession::connect(bool replacement_conn, std::int64_t mono_ms) {
   ci.address = ep.host.c_str();
   ci.port = ep.port;
   ci.ssl_connection = LCCSCF_USE_SSL;  // verification always on: no ALLOW_* flag anywhere
+  ci.ssl_connection |= LCCSCF_HTTP_NO_FOLLOW_REDIRECT;
+  ci.method = "GET";  // an HTTP client asking for the upgrade (see Conn)
+  ci.alpn = "http/1.1";
   ci.path = path.c_str();
-  ci.host = ep.host.c_str();
-  ci.origin = ep.host.c_str();
+  ci.host = ep.host.c_str();  // Host, SNI and the certificate's host name
   ci.protocol = nullptr;
   ci.local_protocol_name = "mdfeed-ws";
   ci.retry_and_idle_policy = &retry_;
   ci.opaque_user_data = c.get();
   // No ci.pwsi: lws writes NULL through it after a failed connection's callback, when the Conn
   // has already been forgotten. The wsi comes from the return value and from callbacks.
+  c->key = ws::make_key();
   Conn* raw = c.get();
   conns_.push_back(std::move(c));
   spdlog::debug("ws[{}:{}]: connecting to {}:{}{} ({} streams{})", cfg.name, id_, ep.host, ep.port,
@@ -182,10 +250,24 @@ void WsSession::schedule_reconnect(std::int64_t mono_ms) {
   next_connect_ms_ = mono_ms + static_cast<std::int64_t>(delay);
 }
 
+// The path is dead or the connection is abandoned: drop TCP now, no close handshake.
 void WsSession::close_conn(Conn& c, std::string why) {
-  last_error_ = std::move(why);
+  last_error_ = why;
+  c.close_why = std::move(why);
   c.closing = true;
   net::close_async(c.wsi);
+}
+
+// A close frame first, then TCP: failing the connection (drop right after the frame, RFC 6455
+// 7.1.7), answering the server's close, or retiring a healthy connection. The server closes TCP
+// after its own close frame; if it does not within kCloseGraceS, lws drops it.
+void WsSession::send_close(Conn& c, std::uint16_t code, bool drop_after) {
+  c.closing = true;
+  if (c.close_code == 0) c.close_code = code;
+  c.drop_after_close = c.drop_after_close || drop_after;
+  lws_rx_flow_control(c.wsi, 0);
+  lws_set_timeout(c.wsi, PENDING_TIMEOUT_USER_OK, kCloseGraceS);
+  lws_callback_on_writable(c.wsi);
 }
 
 void WsSession::tick(std::int64_t mono_ms) {
@@ -200,6 +282,8 @@ void WsSession::tick(std::int64_t mono_ms) {
   const auto heartbeat_ms = static_cast<std::int64_t>(cfg.heartbeat_s * 1000.0);
   const auto pong_deadline_ms = static_cast<std::int64_t>(cfg.heartbeat_timeout_s * 1000.0);
   const std::int64_t gap = 1000 / std::max<std::uint32_t>(1, cfg.max_control_msgs_per_s);
+  const auto keepalive_ping_ms = static_cast<std::int64_t>(cfg.ping_interval_s * 1000.0);
+  const auto keepalive_hup_ms = static_cast<std::int64_t>(cfg.pong_timeout_s * 1000.0);
   for (auto& cp : conns_) {
     Conn& c = *cp;
     if (c.closing || c.wsi == nullptr) continue;
@@ -223,8 +307,21 @@ void WsSession::tick(std::int64_t mono_ms) {
       close_conn(c, "heartbeat unanswered for " + std::to_string((mono_ms - c.ping_since_ms) / 1000) + " s");
       continue;
     }
+    // The WebSocket keepalive: a ping after ping_interval_s with nothing received, a hang-up
+    // after pong_timeout_s with nothing received (a pong, or anything else, proves the path).
+    const std::int64_t quiet = mono_ms - c.last_bytes_ms;
+    if (quiet >= keepalive_hup_ms) {
+      spdlog::warn("ws[{}:{}]: keepalive: nothing received for {} ms (WebSocket ping unanswered), reconnecting",
+                   cfg.name, id_, quiet);
+      close_conn(c, "keepalive: nothing received for " + std::to_string(quiet / 1000) + " s");
+      continue;
+    }
+    if (quiet >= keepalive_ping_ms && c.ws_ping_since_ms < 0) {
+      c.control.push_front({ws::Opcode::kPing, std::to_string(mono_ms)});
+      c.ws_ping_since_ms = mono_ms;
+    }
     if (auto hb = c.proto->heartbeat(mono_ms, c.last_rx_ms, heartbeat_ms)) {
-      c.control.push_front(std::move(*hb));  // ahead of queued subscriptions
+      c.control.push_front({ws::Opcode::kText, std::move(*hb)});  // ahead of queued subscriptions
       if (c.ping_since_ms < 0) c.ping_since_ms = mono_ms;
       ++stats_.heartbeats;
     }
@@ -251,27 +348,90 @@ void WsSession::on_established(Conn& c, std::int64_t mono_ms) {
   if (!c.control.empty()) lws_callback_on_writable(c.wsi);
 }
 
-void WsSession::on_receive(Conn& c, const char* data, std::size_t len, bool first, bool final) {
-  if (first) {
-    c.len = 0;
-    c.overflow = false;
+// The upgrade request's own headers, after lws's request line and Host. lws 4.1 has just
+// written "connection: close" for a client that does not pipeline: that line is taken back, as
+// an upgrade request carries "Connection: Upgrade" (RFC 6455 4.1 item 6), and only if it is
+// exactly what lws wrote.
+int WsSession::append_upgrade_headers(Conn& c, char** p, std::size_t room) {
+  static constexpr std::string_view kLwsConnClose = "connection: close\r\n";
+  char* at = *p;
+  if (std::string_view(at - kLwsConnClose.size(), kLwsConnClose.size()) == kLwsConnClose) {
+    at -= kLwsConnClose.size();
+    room += kLwsConnClose.size();
   }
-  const std::size_t max = host_.feed_config().max_message_bytes;
-  if (c.overflow || c.len + len > max) {
-    c.overflow = true;
-    return;
-  }
-  std::memcpy(c.buf.data() + c.len, data, len);
-  c.len += len;
-  if (final) on_message(c);
+  const std::string h = ws::upgrade_headers(c.key);
+  if (h.size() > room) return -1;
+  std::memcpy(at, h.data(), h.size());
+  *p = at + h.size();
+  return 0;
 }
 
-void WsSession::on_message(Conn& c) {
+// The server's reply head, rebuilt from the headers lws parsed, checked by the same code as any
+// reply (wire/websocket.hpp).
+bool WsSession::on_upgrade_reply(Conn& c, lws* wsi) {
+  std::string head = "HTTP/1.1 " + std::to_string(lws_http_client_http_response(wsi)) + " -\r\n";
+  const auto add = [&](const char* name, lws_token_indexes t) {
+    const int n = lws_hdr_total_length(wsi, t);
+    if (n <= 0) return;
+    std::string v(static_cast<std::size_t>(n) + 1, '\0');
+    if (lws_hdr_copy(wsi, v.data(), n + 1, t) < 0) return;
+    v.resize(static_cast<std::size_t>(n));
+    head.append(name).append(": ").append(v).append("\r\n");
+  };
+  add("Upgrade", WSI_TOKEN_UPGRADE);
+  add("Connection", WSI_TOKEN_CONNECTION);
+  add("Sec-WebSocket-Accept", WSI_TOKEN_ACCEPT);
+  add("Sec-WebSocket-Extensions", WSI_TOKEN_EXTENSIONS);
+  add("Sec-WebSocket-Protocol", WSI_TOKEN_PROTOCOL);
+  head.append("\r\n");
+  const ws::HandshakeReply r = ws::check_handshake_reply(head, c.key);
+  if (r.status != ws::HandshakeReply::Status::kAccepted) {
+    c.close_why = r.error.empty() ? std::string("incomplete WebSocket upgrade reply") : r.error;
+    return false;
+  }
+  on_established(c, net::mono_ms());
+  return true;
+}
+
+void WsSession::on_bytes(Conn& c, const char* data, std::size_t len) {
+  if (c.drop_after_close || c.close_sent || c.close_code != 0) return;  // closing: nothing more is read
+  c.last_bytes_ms = net::mono_ms();
+  c.ws_ping_since_ms = -1;
+  if (!c.established) return;  // lws delivers no body before the reply's headers were accepted
+  feed_frames(c, data, len);
+}
+
+void WsSession::feed_frames(Conn& c, const char* data, std::size_t len) {
+  switch (c.dec.feed(data, len, c.sink)) {
+    case ws::FrameDecoder::State::kOpen:
+      return;
+    case ws::FrameDecoder::State::kClosed:
+      spdlog::info("ws[{}:{}]: {}", host_.feed_config().name, id_, c.peer_close);
+      c.close_why = c.peer_close;
+      send_close(c, c.close_code, false);
+      return;
+    case ws::FrameDecoder::State::kFailed:
+      if (c.dec.fail_code() == ws::kCloseTooBig) {
+        ++stats_.oversize;
+        last_error_ = "message larger than max_message_bytes";
+        c.close_why = "closed: message too big (1009)";
+      } else {
+        ++stats_.bad;
+        last_error_ = "WebSocket protocol error: " + c.dec.fail_reason();
+        c.close_why = "closed: " + c.dec.fail_reason() + " (" + std::to_string(c.dec.fail_code()) + ")";
+      }
+      spdlog::warn("ws[{}:{}]: {}", host_.feed_config().name, id_, c.close_why);
+      send_close(c, c.dec.fail_code(), true);
+      return;
+  }
+}
+
+void WsSession::on_message(Conn& c, char* data, std::size_t len, std::size_t capacity) {
   const std::int64_t now = net::mono_ms();
   ++stats_.messages;
   c.last_rx_ms = now;
-  // The buffer always has kParsePadding bytes past the largest message.
-  on_event(c, c.proto->parse(c.buf.data(), c.len, c.buf.size()), now);
+  // The decoder keeps kParsePadding readable bytes past every message.
+  on_event(c, c.proto->parse(data, len, capacity), now);
 }
 
 void WsSession::on_event(Conn& c, const venue::Event& e, std::int64_t now) {
@@ -328,8 +488,15 @@ void WsSession::on_event(Conn& c, const venue::Event& e, std::int64_t now) {
 void WsSession::promote(Conn& c) {
   for (auto& o : conns_) {
     if (o.get() == &c || o->replacement || o->closing) continue;
-    o->closing = true;
-    if (o->wsi != nullptr) net::close_async(o->wsi);
+    o->close_why = "replaced";
+    if (o->wsi == nullptr) {
+      o->closing = true;
+    } else if (o->established) {
+      send_close(*o, ws::kCloseNormal, false);
+    } else {
+      o->closing = true;
+      net::close_async(o->wsi);
+    }
   }
   c.replacement = false;
   connected_wall_ms_ = net::wall_ms();
@@ -338,24 +505,22 @@ void WsSession::promote(Conn& c) {
 }
 
 int WsSession::on_writeable(Conn& c) {
-  if (c.overflow) {
-    static constexpr char kWhy[] = "message too big";
-    unsigned char why[sizeof kWhy];
-    std::memcpy(why, kWhy, sizeof kWhy);
-    lws_close_reason(c.wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, why, sizeof kWhy - 1);
-    return -1;
+  if (c.close_code != 0) {
+    if (c.close_sent) return c.drop_after_close ? -1 : 0;
+    const bool ok = write_raw(c.wsi, masked(ws::Opcode::kClose, ws::close_payload(c.close_code, {})));
+    c.close_sent = true;
+    // Failing: drop now. Otherwise the server closes TCP (the lws timeout backs that up).
+    return ok && !c.drop_after_close ? 0 : -1;
   }
-  if (c.control.empty() || c.closing) return 0;
+  if (c.control.empty() || c.closing || !c.established) return 0;
   const std::int64_t now = net::mono_ms();
   const std::int64_t gap = 1000 / std::max<std::uint32_t>(1, host_.feed_config().max_control_msgs_per_s);
   if (now - c.last_control_ms < gap) return 0;  // tick() asks again when the slot opens
-  const std::string& m = c.control.front();
-  std::vector<unsigned char> out(LWS_PRE + m.size());
-  std::memcpy(out.data() + LWS_PRE, m.data(), m.size());
-  if (lws_write(c.wsi, out.data() + LWS_PRE, m.size(), LWS_WRITE_TEXT) < static_cast<int>(m.size())) return -1;
+  const OutFrame& f = c.control.front();
+  if (!write_raw(c.wsi, masked(f.op, f.payload))) return -1;
+  if (f.op == ws::Opcode::kText) ++stats_.control_sent;
   c.control.pop_front();
   c.last_control_ms = now;
-  ++stats_.control_sent;
   return 0;
 }
 
@@ -399,43 +564,48 @@ int WsSession::lws_callback(lws* wsi, lws_callback_reasons reason, void* in, std
   auto* c = static_cast<Conn*>(u);
   if (c->owner == nullptr) return 0;
   WsSession& s = *c->owner;
-  if (c->wsi == nullptr && reason != LWS_CALLBACK_CLIENT_CONNECTION_ERROR && reason != LWS_CALLBACK_CLIENT_CLOSED)
+  if (c->wsi == nullptr && reason != LWS_CALLBACK_CLIENT_CONNECTION_ERROR && reason != LWS_CALLBACK_CLOSED_CLIENT_HTTP)
     c->wsi = wsi;
   try {
     switch (reason) {
-      case LWS_CALLBACK_CLIENT_ESTABLISHED:
-        s.on_established(*c, net::mono_ms());
+      case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER:
+        return s.append_upgrade_headers(*c, static_cast<char**>(in), len);
+      case LWS_CALLBACK_ESTABLISHED_CLIENT_HTTP:
+        return s.on_upgrade_reply(*c, wsi) ? 0 : -1;  // -1: lws reports a connection error
+      case LWS_CALLBACK_RECEIVE_CLIENT_HTTP: {
+        // The upgraded stream, read as the body of the 101 reply: one TLS read per call.
+        char buf[LWS_PRE + 16384];
+        char* p = buf + LWS_PRE;
+        int n = static_cast<int>(sizeof(buf) - LWS_PRE);
+        return lws_http_client_read(wsi, &p, &n) < 0 ? -1 : 0;
+      }
+      case LWS_CALLBACK_RECEIVE_CLIENT_HTTP_READ:
+        // Never -1 from inside a TLS read: a failure closes from the writeable callback.
+        s.on_bytes(*c, static_cast<const char*>(in), len);
         return 0;
-      case LWS_CALLBACK_CLIENT_RECEIVE:
-        s.on_receive(*c, static_cast<const char*>(in), len, lws_is_first_fragment(wsi) != 0,
-                     lws_is_final_fragment(wsi) != 0);
-        if (c->overflow && !c->closing) {
-          // Close with 1009 from the writeable callback, lws's safe place to hang up: returning
-          // -1 from inside a TLS read corrupted lws 4.1's heap in our tests.
-          ++s.stats_.oversize;
-          s.last_error_ = "message larger than max_message_bytes";
-          c->closing = true;
-          lws_rx_flow_control(wsi, 0);
-          lws_callback_on_writable(wsi);
-        }
-        return 0;
-      case LWS_CALLBACK_CLIENT_WRITEABLE:
+      case LWS_CALLBACK_CLIENT_HTTP_WRITEABLE:
         return s.on_writeable(*c);
       case LWS_CALLBACK_CLIENT_CONNECTION_ERROR: {
         std::string why = in != nullptr ? std::string(static_cast<const char*>(in), strnlen(static_cast<const char*>(in), 256))
                                         : std::string("connection error");
         if (!c->tls_error.empty()) why = "TLS certificate refused: " + c->tls_error;
+        if (!c->close_why.empty()) why = c->close_why;  // our own verdict on the upgrade reply
         spdlog::warn("ws[{}:{}]: connection error: {}", s.host_.feed_config().name, s.id_, why);
         lws_set_opaque_user_data(wsi, nullptr);
         c->wsi = nullptr;
         s.on_closed(*c, why);
         return 0;
       }
-      case LWS_CALLBACK_CLIENT_CLOSED:
+      case LWS_CALLBACK_CLOSED_CLIENT_HTTP: {
         lws_set_opaque_user_data(wsi, nullptr);
         c->wsi = nullptr;
-        s.on_closed(*c, c->overflow ? "closed: message too big (1009)" : "closed by peer or keepalive");
+        std::string why = !c->close_why.empty() ? c->close_why
+                          : c->established      ? "closed by the server without a close frame"
+                                                : "closed by the server during the WebSocket handshake";
+        if (!c->tls_error.empty() && !c->established) why = "TLS certificate refused: " + c->tls_error;
+        s.on_closed(*c, why);
         return 0;
+      }
       default:
         return 0;
     }

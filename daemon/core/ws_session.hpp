@@ -92,8 +92,12 @@ class WsSession {
  private:
   void connect(bool replacement, std::int64_t mono_ms);
   void on_established(Conn& c, std::int64_t mono_ms);
-  void on_receive(Conn& c, const char* data, std::size_t len, bool first, bool final);
-  void on_message(Conn& c);
+  int append_upgrade_headers(Conn& c, char** p, std::size_t room);
+  bool on_upgrade_reply(Conn& c, lws* wsi);
+  void on_bytes(Conn& c, const char* data, std::size_t len);
+  void feed_frames(Conn& c, const char* data, std::size_t len);
+  void on_message(Conn& c, char* data, std::size_t len, std::size_t capacity);
+  void send_close(Conn& c, std::uint16_t code, bool drop_after);
   int on_writeable(Conn& c);
   void on_closed(Conn& c, const std::string& why);
   void promote(Conn& c);

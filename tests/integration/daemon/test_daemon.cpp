@@ -123,7 +123,7 @@ TEST_CASE("a stalled connection (pings answered, no data) is replaced", "[daemon
   require_truth(d, d.cfg().backfill_bars + 1);
 }
 
-TEST_CASE("unanswered pings: lws keepalive hangs up and the session reconnects", "[daemon]") {
+TEST_CASE("unanswered pings: the WebSocket keepalive hangs up and the session reconnects", "[daemon]") {
   test::TempDir dir("mdfeed-it");
   FakeExchange fx(dir);
   DaemonConfig c;
@@ -140,6 +140,7 @@ TEST_CASE("unanswered pings: lws keepalive hangs up and the session reconnects",
   const auto opens = fx.child().count("conn open");
   fx.command("deaf 6");
   REQUIRE(wait_until([&] { return fx.child().count("conn open") > opens; }, 40s));
+  CHECK(d.log().find("keepalive: nothing received") != std::string::npos);
   CHECK(d.log().find("no kline data") == std::string::npos);  // keepalive, not staleness
   REQUIRE(caught_up(d, fx, kCatchUp));
   require_truth(d, d.cfg().backfill_bars + 1);
