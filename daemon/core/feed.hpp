@@ -33,7 +33,8 @@ struct PublishTracker {
   bool published = false;
 };
 
-// The book's output goes straight into the ring; readers are woken once per message.
+// The book's output goes straight into the ring; readers are woken by flush(), once per TLS read
+// that touched the ring (Feed::on_read_done), not once per message.
 class RingSink final : public BookSink {
  public:
   RingSink(RingWriter& w, PublishTracker& t) : w_(w), tracker_(t) {}
@@ -44,6 +45,7 @@ class RingSink final : public BookSink {
     if (dirty_) w_.notify();
     dirty_ = false;
   }
+  [[nodiscard]] bool dirty() const noexcept { return dirty_; }
 
  private:
   void mark() noexcept {
@@ -94,6 +96,7 @@ class Feed final : public SessionHost {
   [[nodiscard]] bool may_connect(std::int64_t mono_ms) override;
   void on_kline(const venue::Event& e, std::int64_t mono_ms) override;
   void on_connection_lost(const std::vector<std::string>& topics) override;
+  void on_read_done() override;
 
   void attach(Stream& s);  // assigns a session with room, subscribing if live
   void detach(Stream& s);  // unsubscribes
@@ -136,6 +139,7 @@ class Feed final : public SessionHost {
   bool banned_ = false;                // ... and it was a ban
   std::deque<std::int64_t> attempts_;
   std::string key_buf_;
+  std::vector<Stream*> unflushed_;  // streams updated during the current read; woken after it
 };
 
 }  // namespace mdfeed

@@ -399,6 +399,7 @@ void WsSession::on_bytes(Conn& c, const char* data, std::size_t len) {
   c.ws_ping_since_ms = -1;
   if (!c.established) return;  // lws delivers no body before the reply's headers were accepted
   feed_frames(c, data, len);
+  host_.on_read_done();
 }
 
 void WsSession::feed_frames(Conn& c, const char* data, std::size_t len) {

@@ -33,6 +33,8 @@ class SessionHost {
   // The venue's per-IP connection-attempt budget: true (and counted) if one may start now.
   [[nodiscard]] virtual bool may_connect(std::int64_t mono_ms) = 0;
   virtual void on_kline(const venue::Event& e, std::int64_t mono_ms) = 0;
+  // The session has handed over every message of one network read: wake the rings' readers.
+  virtual void on_read_done() = 0;
   // Updates for these topics may have been missed.
   virtual void on_connection_lost(const std::vector<std::string>& topics) = 0;
 };
