@@ -1,8 +1,8 @@
 // The client side of RFC 6455 (WebSocket) for the data connections: the opening handshake and the
 // framing. Pure: bytes in, bytes or callbacks out; no socket, no clock, no allocation per frame
-// once the message buffer is sized. libwebsockets still owns the TCP connection and TLS
-// (a "RAW" client connection); this replaces its client receive state machine, which handles
-// one byte per function call (docs/design.md, "The receive path").
+// once the message buffer is sized. libwebsockets still owns the TCP connection, TLS and the
+// HTTP upgrade request (an HTTP/1.1 client); this replaces its WebSocket client receive state
+// machine, which handles one byte per function call (docs/design.md, "The receive path").
 //
 // What the decoder enforces, as a client must (RFC 6455 section numbers):
 //  - 5.1  a masked frame from the server fails the connection (1002);
