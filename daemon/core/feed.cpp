@@ -114,7 +114,7 @@ void Feed::on_kline(const venue::Event& e, std::int64_t mono_ms) {
   pump_fetch(s, mono_ms);
 }
 
-void Feed::on_read_done() {
+void Feed::on_read_done() noexcept {
   for (Stream* s : unflushed_) s->sink.flush();
   unflushed_.clear();
 }

@@ -96,7 +96,7 @@ class Feed final : public SessionHost {
   [[nodiscard]] bool may_connect(std::int64_t mono_ms) override;
   void on_kline(const venue::Event& e, std::int64_t mono_ms) override;
   void on_connection_lost(const std::vector<std::string>& topics) override;
-  void on_read_done() override;
+  void on_read_done() noexcept override;
 
   void attach(Stream& s);  // assigns a session with room, subscribing if live
   void detach(Stream& s);  // unsubscribes

@@ -82,6 +82,9 @@ struct WsSession::Conn : net::LwsUser {
   bool established = false;
   bool has_data = false;
   bool closing = false;
+  // The loss of this connection was already accounted (reconnect count, gap checks, backoff)
+  // when we decided to close it, while it says goodbye: its own close must not count again.
+  bool loss_reported = false;
   std::int64_t started_ms = 0;
   std::int64_t established_ms = 0;
   std::int64_t last_data_ms = 0;
@@ -96,7 +99,6 @@ struct WsSession::Conn : net::LwsUser {
   // A close frame to send ahead of everything (ours on failure, or the echo of the server's).
   std::uint16_t close_code = 0;
   bool close_sent = false;
-  bool drop_after_close = false;  // fail the connection: drop TCP right after the close frame
   std::string peer_close;         // the server's close frame, for the log
   std::string close_why;          // why we closed it, for the log and status
   std::unique_ptr<venue::WsProtocol> proto;
@@ -258,16 +260,33 @@ void WsSession::close_conn(Conn& c, std::string why) {
   net::close_async(c.wsi);
 }
 
-// A close frame first, then TCP: failing the connection (drop right after the frame, RFC 6455
-// 7.1.7), answering the server's close, or retiring a healthy connection. The server closes TCP
-// after its own close frame; if it does not within kCloseGraceS, lws drops it.
-void WsSession::send_close(Conn& c, std::uint16_t code, bool drop_after) {
-  c.closing = true;
-  if (c.close_code == 0) c.close_code = code;
-  c.drop_after_close = c.drop_after_close || drop_after;
-  lws_rx_flow_control(c.wsi, 0);
+// A close frame first, then TCP: failing the connection (RFC 6455 7.1.7), answering the server's
+// close, or retiring a healthy connection. The server answers or echoes it and closes TCP (7.1.1);
+// if it does not within kCloseGraceS, lws drops it. Dropping TCP right after the frame would lose
+// it: with unread data (the rest of an oversized message) the kernel resets the connection.
+// Reads stay on (no rx flow control): lws 4.1's h1 client serves POLLOUT only when not flow
+// controlled, and reading is how the server's FIN closes the connection promptly; on_bytes()
+// discards whatever arrives meanwhile.
+void WsSession::send_close(Conn& c, std::uint16_t code) {
+  if (c.closing) return;  // already going: a kill or a close frame is under way
+  // A live primary that fails or is closed by the server is lost now, not when TCP goes: the
+  // gap checks and the backoff start at once, and the next connection may open meanwhile.
+  c.closing = true;  // first: report_loss() must not see it as a primary any more
+  if (!c.replacement && !c.loss_reported) report_loss(c, c.close_why);
+  c.close_code = code;
   lws_set_timeout(c.wsi, PENDING_TIMEOUT_USER_OK, kCloseGraceS);
   lws_callback_on_writable(c.wsi);
+}
+
+// Updates may have been missed until another connection carries data: check for gaps.
+void WsSession::report_loss(Conn& c, const std::string& why) {
+  c.loss_reported = true;
+  if (!why.empty()) last_error_ = why;
+  ++stats_.reconnects;
+  spdlog::warn("ws[{}:{}]: connection lost ({}){}", host_.feed_config().name, id_, why.empty() ? "closed" : why,
+               replacement() != nullptr ? ", replacement takes over" : ", reconnecting");
+  host_.on_connection_lost(names_);
+  if (primary() == nullptr && replacement() == nullptr) schedule_reconnect(net::mono_ms());
 }
 
 void WsSession::tick(std::int64_t mono_ms) {
@@ -394,12 +413,15 @@ bool WsSession::on_upgrade_reply(Conn& c, lws* wsi) {
 }
 
 void WsSession::on_bytes(Conn& c, const char* data, std::size_t len) {
-  if (c.drop_after_close || c.close_sent || c.close_code != 0) return;  // closing: nothing more is read
+  if (c.closing) return;  // going away: what it still sends is not used
   c.last_bytes_ms = net::mono_ms();
   c.ws_ping_since_ms = -1;
   if (!c.established) return;  // lws delivers no body before the reply's headers were accepted
+  struct ReadDone {  // wake the rings' readers whatever happens in between
+    SessionHost& host;
+    ~ReadDone() { host.on_read_done(); }
+  } done{host_};
   feed_frames(c, data, len);
-  host_.on_read_done();
 }
 
 void WsSession::feed_frames(Conn& c, const char* data, std::size_t len) {
@@ -409,7 +431,7 @@ void WsSession::feed_frames(Conn& c, const char* data, std::size_t len) {
     case ws::FrameDecoder::State::kClosed:
       spdlog::info("ws[{}:{}]: {}", host_.feed_config().name, id_, c.peer_close);
       c.close_why = c.peer_close;
-      send_close(c, c.close_code, false);
+      send_close(c, c.close_code);
       return;
     case ws::FrameDecoder::State::kFailed:
       if (c.dec.fail_code() == ws::kCloseTooBig) {
@@ -422,7 +444,7 @@ void WsSession::feed_frames(Conn& c, const char* data, std::size_t len) {
         c.close_why = "closed: " + c.dec.fail_reason() + " (" + std::to_string(c.dec.fail_code()) + ")";
       }
       spdlog::warn("ws[{}:{}]: {}", host_.feed_config().name, id_, c.close_why);
-      send_close(c, c.dec.fail_code(), true);
+      send_close(c, c.dec.fail_code());
       return;
   }
 }
@@ -490,10 +512,11 @@ void WsSession::promote(Conn& c) {
   for (auto& o : conns_) {
     if (o.get() == &c || o->replacement || o->closing) continue;
     o->close_why = "replaced";
+    o->loss_reported = true;  // nothing is lost: the replacement carries the same streams
     if (o->wsi == nullptr) {
       o->closing = true;
     } else if (o->established) {
-      send_close(*o, ws::kCloseNormal, false);
+      send_close(*o, ws::kCloseNormal);
     } else {
       o->closing = true;
       net::close_async(o->wsi);
@@ -507,11 +530,10 @@ void WsSession::promote(Conn& c) {
 
 int WsSession::on_writeable(Conn& c) {
   if (c.close_code != 0) {
-    if (c.close_sent) return c.drop_after_close ? -1 : 0;
+    if (c.close_sent) return 0;
     const bool ok = write_raw(c.wsi, masked(ws::Opcode::kClose, ws::close_payload(c.close_code, {})));
     c.close_sent = true;
-    // Failing: drop now. Otherwise the server closes TCP (the lws timeout backs that up).
-    return ok && !c.drop_after_close ? 0 : -1;
+    return ok ? 0 : -1;  // then the server closes TCP (the lws timeout backs that up)
   }
   if (c.control.empty() || c.closing || !c.established) return 0;
   const std::int64_t now = net::mono_ms();
@@ -526,6 +548,10 @@ int WsSession::on_writeable(Conn& c) {
 }
 
 void WsSession::on_closed(Conn& c, const std::string& why) {
+  if (c.loss_reported) {  // accounted when we closed it (send_close)
+    forget(c);
+    return;
+  }
   const bool was_primary = !c.replacement && !c.closing;
   const bool was_replaced = c.closing && !c.replacement;
   const std::int64_t now = net::mono_ms();

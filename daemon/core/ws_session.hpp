@@ -34,7 +34,7 @@ class SessionHost {
   [[nodiscard]] virtual bool may_connect(std::int64_t mono_ms) = 0;
   virtual void on_kline(const venue::Event& e, std::int64_t mono_ms) = 0;
   // The session has handed over every message of one network read: wake the rings' readers.
-  virtual void on_read_done() = 0;
+  virtual void on_read_done() noexcept = 0;
   // Updates for these topics may have been missed.
   virtual void on_connection_lost(const std::vector<std::string>& topics) = 0;
 };
@@ -99,7 +99,8 @@ class WsSession {
   void on_bytes(Conn& c, const char* data, std::size_t len);
   void feed_frames(Conn& c, const char* data, std::size_t len);
   void on_message(Conn& c, char* data, std::size_t len, std::size_t capacity);
-  void send_close(Conn& c, std::uint16_t code, bool drop_after);
+  void send_close(Conn& c, std::uint16_t code);
+  void report_loss(Conn& c, const std::string& why);
   int on_writeable(Conn& c);
   void on_closed(Conn& c, const std::string& why);
   void promote(Conn& c);

@@ -183,6 +183,13 @@ int Server::dispatch(lws* wsi, lws_callback_reasons reason, SessionData* pss, vo
       return c ? on_receive(*c, static_cast<const char*>(in), len) : -1;
     case LWS_CALLBACK_RECEIVE_PONG:
       return c ? on_pong(*c) : 0;
+    case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE: {
+      // The client's close frame (RFC 6455 5.5.1): its status code, for the tests.
+      const auto* p = static_cast<const unsigned char*>(in);
+      const unsigned code = len >= 2 ? (static_cast<unsigned>(p[0]) << 8) | p[1] : 1005U;
+      if (c) emit("peer-close id=" + std::to_string(c->id) + " code=" + std::to_string(code));
+      return 0;  // lws echoes it and closes
+    }
     case LWS_CALLBACK_SERVER_WRITEABLE:
       return c ? on_writeable(*c) : -1;
     case LWS_CALLBACK_CLOSED:

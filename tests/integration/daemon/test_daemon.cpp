@@ -157,6 +157,8 @@ TEST_CASE("garbage, truncated and oversized frames are dropped; nothing is corru
   fx.command("oversize 2000000");  // > max_message_bytes (1 MiB): closed with 1009, reconnect
   INFO(d.log());
   REQUIRE(wait_until([&] { return d.log().find("message too big") != std::string::npos; }, 20s));
+  // (The 1009 close frame itself is not checked here: the fake's lws server reads nothing while
+  // its own oversized message is still queued, so it never sees it; unit_wire covers the frame.)
   REQUIRE(caught_up(d, fx, kCatchUp));
   require_truth(d, d.cfg().backfill_bars + 1);
   CHECK(d.running());
@@ -202,6 +204,8 @@ TEST_CASE("make-before-break rotation and the venue's age cut lose and duplicate
       ++n;
     return n >= 2;
   }, 60s));
+  // The replaced connections said goodbye with a normal close (1000), not a dropped socket.
+  CHECK(wait_until([&] { return fx.child().count(" code=1000") >= 2; }, 10s));
   REQUIRE(caught_up(d, fx, kCatchUp));
   require_truth(d, d.cfg().backfill_bars + 1);
 }
