@@ -116,8 +116,8 @@ WsSession::WsSession(SessionHost& host, int id) : host_(host), id_(id) {
   retry_.retry_ms_table = retry_table_.data();
   retry_.retry_ms_table_count = static_cast<std::uint16_t>(retry_table_.size());
   retry_.conceal_count = LWS_RETRY_CONCEAL_ALWAYS;
-  // No lws validity timer: a RAW connection has no lws keepalive (its role cannot ping), so a
-  // hang-up time would close healthy connections. The WebSocket keepalive is ours (tick()).
+  // No lws validity timer: to lws a data connection is an HTTP client, which it cannot ping, so
+  // a hang-up time would close healthy connections. The WebSocket keepalive is ours (tick()).
   retry_.secs_since_valid_ping = 0;
   retry_.secs_since_valid_hangup = 0;
   retry_.jitter_percent = 30;
