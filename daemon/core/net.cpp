@@ -44,6 +44,13 @@ std::optional<Endpoint> parse_url(std::string_view url, std::string_view scheme)
   return ep;
 }
 
+int read_http_body(lws* wsi) noexcept {
+  char buf[LWS_PRE + 16384];  // one TLS record at most
+  char* p = buf + LWS_PRE;
+  int n = static_cast<int>(sizeof(buf) - LWS_PRE);
+  return lws_http_client_read(wsi, &p, &n) < 0 ? -1 : 0;
+}
+
 void close_async(lws* wsi) noexcept {
   if (wsi != nullptr) lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 }

@@ -35,6 +35,10 @@ struct Endpoint {
       .count();
 }
 
+// From LWS_CALLBACK_RECEIVE_CLIENT_HTTP: reads what is there of an HTTP client's body, which lws
+// hands over as LWS_CALLBACK_RECEIVE_CLIENT_HTTP_READ. Returns the callback's result.
+[[nodiscard]] int read_http_body(lws* wsi) noexcept;
+
 // Kills a wsi from outside its own callback: lws closes it on its next service pass.
 void close_async(lws* wsi) noexcept;
 

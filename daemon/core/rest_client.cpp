@@ -173,12 +173,8 @@ int RestClient::lws_callback(lws* wsi, int reason, void* in, std::size_t len) {
         }
         c->resp.body.append(static_cast<const char*>(in), len);
         return 0;
-      case LWS_CALLBACK_RECEIVE_CLIENT_HTTP: {
-        char buf[LWS_PRE + 8192];
-        char* p = buf + LWS_PRE;
-        int n = static_cast<int>(sizeof(buf) - LWS_PRE);
-        return lws_http_client_read(wsi, &p, &n) < 0 ? -1 : 0;
-      }
+      case LWS_CALLBACK_RECEIVE_CLIENT_HTTP:
+        return net::read_http_body(wsi);
       case LWS_CALLBACK_COMPLETED_CLIENT_HTTP:
         // Detach via the callback's wsi before finish() frees the call.
         lws_set_opaque_user_data(wsi, nullptr);
