@@ -108,8 +108,7 @@ void Feed::on_kline(const venue::Event& e, std::int64_t mono_ms) {
   s.book.on_stream_update(e.bar, e.event_time_ms);
   // Readers are woken once the session has handed over the whole read: a read that carries 32
   // updates of one ring costs one FUTEX_WAKE, not 32 (the update count still moves on each).
-  if (s.sink.dirty() && (unflushed_.empty() || unflushed_.back() != &s) &&
-      std::find(unflushed_.begin(), unflushed_.end(), &s) == unflushed_.end())
+  if (s.sink.dirty() && std::find(unflushed_.begin(), unflushed_.end(), &s) == unflushed_.end())
     unflushed_.push_back(&s);
   pump_fetch(s, mono_ms);
 }

@@ -310,7 +310,7 @@ void WsSession::tick(std::int64_t mono_ms) {
       if (mono_ms - c.started_ms > kConnectTimeoutMs) close_conn(c, "connect timeout");
       continue;
     }
-    // Data staleness is our own timer: lws only counts pongs as validity.
+    // Data staleness: the keepalive below proves the path, not that klines still flow.
     const std::int64_t since = c.has_data ? c.last_data_ms : c.established_ms;
     if (mono_ms - since > stale_ms) {
       spdlog::warn("ws[{}:{}]: no kline data for {} ms, reconnecting", cfg.name, id_, mono_ms - since);
@@ -319,7 +319,7 @@ void WsSession::tick(std::int64_t mono_ms) {
       continue;
     }
     // The venue's application heartbeat (OKX text ping, Bybit op:ping): an unanswered one
-    // means the path is dead even if lws's own keepalive has not noticed yet.
+    // means the path is dead even if the WebSocket keepalive has not noticed yet.
     if (c.ping_since_ms >= 0 && mono_ms - c.ping_since_ms > pong_deadline_ms) {
       spdlog::warn("ws[{}:{}]: heartbeat unanswered for {} ms, reconnecting", cfg.name, id_, mono_ms - c.ping_since_ms);
       ++stats_.heartbeat_timeouts;
@@ -599,13 +599,9 @@ int WsSession::lws_callback(lws* wsi, lws_callback_reasons reason, void* in, std
         return s.append_upgrade_headers(*c, static_cast<char**>(in), len);
       case LWS_CALLBACK_ESTABLISHED_CLIENT_HTTP:
         return s.on_upgrade_reply(*c, wsi) ? 0 : -1;  // -1: lws reports a connection error
-      case LWS_CALLBACK_RECEIVE_CLIENT_HTTP: {
+      case LWS_CALLBACK_RECEIVE_CLIENT_HTTP:
         // The upgraded stream, read as the body of the 101 reply: one TLS read per call.
-        char buf[LWS_PRE + 16384];
-        char* p = buf + LWS_PRE;
-        int n = static_cast<int>(sizeof(buf) - LWS_PRE);
-        return lws_http_client_read(wsi, &p, &n) < 0 ? -1 : 0;
-      }
+        return net::read_http_body(wsi);
       case LWS_CALLBACK_RECEIVE_CLIENT_HTTP_READ:
         // Never -1 from inside a TLS read: a failure closes from the writeable callback.
         s.on_bytes(*c, static_cast<const char*>(in), len);

@@ -93,8 +93,29 @@ FrameDecoder::State FrameDecoder::fail(std::uint16_t code, const char* why) {
   return state_;
 }
 
-// The first two header bytes are in: everything about the frame that they decide is checked
-// now, and hdr_need_ becomes the header's full size. Then, once all of it is in, the length.
+// The first two header bytes are in: everything they decide is checked now (5.1 masking, 5.2
+// RSV bits and opcodes, 5.5 control frames), and hdr_need_ becomes the header's full size.
+bool FrameDecoder::first_bytes_valid() {
+  const auto bad = [this](const char* why) {
+    fail(kCloseProtocolError, why);
+    return false;
+  };
+  const unsigned char b0 = hdr_[0];
+  const unsigned char b1 = hdr_[1];
+  if ((b1 & 0x80U) != 0) return bad("masked frame from the server");
+  if ((b0 & 0x70U) != 0) return bad("reserved bits set with no extension negotiated");
+  if (!opcode_known(b0 & 0x0FU)) return bad("reserved opcode");
+  const unsigned len7 = b1 & 0x7FU;
+  if ((b0 & 0x08U) != 0) {
+    if ((b0 & 0x80U) == 0) return bad("fragmented control frame");
+    if (len7 > kMaxControlPayload) return bad("control frame payload over 125 bytes");
+  }
+  hdr_need_ = len7 == 126 ? 4 : len7 == 127 ? 10 : 2;
+  return true;
+}
+
+// The whole header is in: the payload length (5.2) and the frame's place in the message (5.4,
+// the size cap).
 bool FrameDecoder::header_complete() {
   const unsigned char b0 = hdr_[0];
   const unsigned char b1 = hdr_[1];
@@ -190,18 +211,7 @@ FrameDecoder::State FrameDecoder::feed(const char* data, std::size_t len, FrameS
     if (!in_payload_) {
       while (hdr_len_ < hdr_need_ && i < len) {
         hdr_[hdr_len_++] = static_cast<unsigned char>(data[i++]);
-        if (hdr_len_ != 2) continue;
-        const unsigned char b0 = hdr_[0];
-        const unsigned char b1 = hdr_[1];
-        if ((b1 & 0x80U) != 0) return fail(kCloseProtocolError, "masked frame from the server");
-        if ((b0 & 0x70U) != 0) return fail(kCloseProtocolError, "reserved bits set with no extension negotiated");
-        if (!opcode_known(b0 & 0x0FU)) return fail(kCloseProtocolError, "reserved opcode");
-        const unsigned len7 = b1 & 0x7FU;
-        if ((b0 & 0x08U) != 0) {
-          if ((b0 & 0x80U) == 0) return fail(kCloseProtocolError, "fragmented control frame");
-          if (len7 > kMaxControlPayload) return fail(kCloseProtocolError, "control frame payload over 125 bytes");
-        }
-        hdr_need_ = len7 == 126 ? 4 : len7 == 127 ? 10 : 2;
+        if (hdr_len_ == 2 && !first_bytes_valid()) return state_;
       }
       if (hdr_len_ < hdr_need_) break;
       if (!header_complete()) return state_;

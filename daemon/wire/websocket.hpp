@@ -74,7 +74,7 @@ class FrameDecoder {
 
   // Consumes all of [data, data+len) or stops at the first fatal error or after a close frame.
   // Returns the state afterwards: kFailed means the connection must be failed with
-  // fail_code() (send a close frame with it, then drop the connection); kClosed means the peer
+  // fail_code() (send a close frame with it, then close TCP, 7.1.7); kClosed means the peer
   // sent a close frame (answer it, then wait for the server to close TCP).
   State feed(const char* data, std::size_t len, FrameSink& sink);
 
@@ -86,6 +86,7 @@ class FrameDecoder {
 
  private:
   State fail(std::uint16_t code, const char* why);
+  bool first_bytes_valid();
   bool header_complete();
   State on_frame_end(FrameSink& sink);
 
