@@ -2,13 +2,11 @@
 // whole-snapshot seqlock publish of the records that changed. The reader is status_reader.cpp.
 #include "status/status.hpp"
 
-#include <sys/random.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
 #include <ctime>
-#include <thread>
 #include <utility>
 
 #include "mdfeed/error.hpp"

@@ -6,15 +6,10 @@
 
 #include <algorithm>
 #include <cstring>
-#include <ctime>
 
 #include "mdfeed/error.hpp"
 #include "mdfeed/names.hpp"
 #include "mdfeed/seqlock.hpp"
-
-#ifndef MDFEED_VERSION
-#define MDFEED_VERSION "unknown"
-#endif
 
 namespace mdfeed::status::codec {
 
