@@ -10,6 +10,13 @@
 //   * any other GET gets a small JSON answer and a close (/api/v3/time -> serverTime, else []).
 //
 //   flood_sender --cert PEM --key PEM [--batch N] [--seconds S] [--symbol BTCUSDT] [--interval 1h]
+//                [--frames N]
+//
+// --frames N (a test of the client, not a flood): exactly N frames, one TLS record each, handed
+// to the kernel corked so they reach the client together, then silence on that connection
+// (nothing read, nothing closed) until the sender stops. Every frame must reach the ring without
+// any further bytes from the server (a client that leaves whole records buffered in OpenSSL
+// stalls here).
 //
 // Prints "ready port=N" once listening on 127.0.0.1 (ephemeral port), then runs until --seconds
 // pass (default 60) or stdin closes. On exit prints "sent frames=N".
@@ -45,6 +52,7 @@ struct Args {
   std::string cert, key, symbol = "BTCUSDT", interval = "1h";
   int batch = 32;
   double seconds = 60;
+  int frames = 0;  // > 0: one corked burst of this many records, then silence
 };
 
 std::int64_t wall_ms() {
@@ -172,6 +180,23 @@ void serve_ws(SSL* ssl, const Args& a, const std::string& head) {
   std::vector<char> buf(fl * static_cast<std::size_t>(a.batch));
   for (int i = 0; i < a.batch; ++i) std::memcpy(buf.data() + fl * static_cast<std::size_t>(i), t.bytes.data(), fl);
   std::uint64_t n = 0;
+  if (a.frames > 0) {
+    const int fd = SSL_get_fd(ssl);
+    const int on = 1, off = 0;
+    setsockopt(fd, IPPROTO_TCP, TCP_CORK, &on, sizeof on);
+    for (int i = 0; i < a.frames; ++i) {
+      ++n;
+      put12(buf.data() + t.n_offset, 100'000'000'000ULL + n);
+      put12(buf.data() + t.l_offset, 200'000'000'000ULL + n);
+      if (!write_all(ssl, buf.data(), fl)) return;
+      g_frames.fetch_add(1, std::memory_order_relaxed);
+    }
+    setsockopt(fd, IPPROTO_TCP, TCP_CORK, &off, sizeof off);
+    std::printf("burst sent frames=%d\n", a.frames);
+    std::fflush(stdout);
+    while (!g_stop.load(std::memory_order_relaxed)) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    return;
+  }
   while (!g_stop.load(std::memory_order_relaxed)) {
     for (int i = 0; i < a.batch; ++i) {
       char* f = buf.data() + fl * static_cast<std::size_t>(i);
@@ -221,8 +246,9 @@ int main(int argc, char** argv) {
     else if (k == "--seconds") a.seconds = std::clamp(std::atof(v.c_str()), 1.0, 3600.0);
     else if (k == "--symbol") a.symbol = v;
     else if (k == "--interval") a.interval = v;
+    else if (k == "--frames") a.frames = std::clamp(std::atoi(v.c_str()), 1, 1'000'000);
     else {
-      std::fprintf(stderr, "usage: flood_sender --cert PEM --key PEM [--batch N] [--seconds S]\n");
+      std::fprintf(stderr, "usage: flood_sender --cert PEM --key PEM [--batch N] [--seconds S] [--symbol S] [--interval I] [--frames N]\n");
       return 2;
     }
   }

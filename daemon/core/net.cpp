@@ -51,6 +51,35 @@ int read_http_body(lws* wsi) noexcept {
   return lws_http_client_read(wsi, &p, &n) < 0 ? -1 : 0;
 }
 
+bool start_read_ahead(lws* wsi) noexcept {
+  SSL* ssl = lws_get_ssl(wsi);
+  if (ssl == nullptr) return false;
+  SSL_set_read_ahead(ssl, 1);
+  return true;
+}
+
+int read_tls_stream(lws* wsi) noexcept {
+  SSL* ssl = lws_get_ssl(wsi);
+  if (ssl == nullptr || SSL_get_read_ahead(ssl) == 0) return read_http_body(wsi);
+  // Stop when nothing is buffered, or when OpenSSL wants the socket again: what it holds then is
+  // the start of a record whose rest has not arrived, and its arrival wakes poll().
+  const auto drained = [ssl] { return SSL_has_pending(ssl) == 0 || SSL_want_read(ssl) != 0; };
+  for (int i = 0; i < kReadAheadReads; ++i) {
+    if (read_http_body(wsi) < 0) return -1;
+    if (drained()) return 0;
+  }
+  // The buffer holds at most ~17 KB of records (about 800 of the smallest), each read takes one.
+  SSL_set_read_ahead(ssl, 0);
+  int rc = 0;
+  for (int i = 0; i < 2048 && !drained(); ++i)
+    if (read_http_body(wsi) < 0) {
+      rc = -1;
+      break;
+    }
+  SSL_set_read_ahead(ssl, 1);
+  return rc;
+}
+
 void close_async(lws* wsi) noexcept {
   if (wsi != nullptr) lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 }

@@ -39,6 +39,21 @@ struct Endpoint {
 // hands over as LWS_CALLBACK_RECEIVE_CLIENT_HTTP_READ. Returns the callback's result.
 [[nodiscard]] int read_http_body(lws* wsi) noexcept;
 
+// A data connection after its upgrade: from now on OpenSSL reads ahead, so one read() brings
+// every TLS record the socket holds (without it, each record costs two: its 5-byte header, then
+// its body). Returns false if the connection has no TLS object (never so in mdfeed).
+bool start_read_ahead(lws* wsi) noexcept;
+
+// From LWS_CALLBACK_RECEIVE_CLIENT_HTTP on a connection with read-ahead: read_http_body until
+// OpenSSL holds no complete record. lws 4.1 looks only at SSL_pending (bytes already decrypted),
+// and poll() cannot see records buffered but not yet decrypted, so anything left there would
+// wait for the peer's next bytes. At most kReadAheadReads records are read with read-ahead on
+// (each may refill the buffer from the socket), so a flooding peer cannot hold the service loop;
+// then what is buffered (at most ~17 KB) is finished with read-ahead off: no socket read beyond
+// the record in progress. The next records wait for poll(), like every other connection's.
+inline constexpr int kReadAheadReads = 16;
+[[nodiscard]] int read_tls_stream(lws* wsi) noexcept;
+
 // Kills a wsi from outside its own callback: lws closes it on its next service pass.
 void close_async(lws* wsi) noexcept;
 

@@ -408,6 +408,8 @@ bool WsSession::on_upgrade_reply(Conn& c, lws* wsi) {
     c.close_why = r.error.empty() ? std::string("incomplete WebSocket upgrade reply") : r.error;
     return false;
   }
+  // Read-ahead only now: during the handshake lws parses the reply from its own reads.
+  if (!net::start_read_ahead(wsi)) spdlog::warn("ws[{}:{}]: no TLS object: reading without read-ahead", host_.feed_config().name, id_);
   on_established(c, net::mono_ms());
   return true;
 }
@@ -600,8 +602,8 @@ int WsSession::lws_callback(lws* wsi, lws_callback_reasons reason, void* in, std
       case LWS_CALLBACK_ESTABLISHED_CLIENT_HTTP:
         return s.on_upgrade_reply(*c, wsi) ? 0 : -1;  // -1: lws reports a connection error
       case LWS_CALLBACK_RECEIVE_CLIENT_HTTP:
-        // The upgraded stream, read as the body of the 101 reply: one TLS read per call.
-        return net::read_http_body(wsi);
+        // The upgraded stream, read as the body of the 101 reply, every whole record there is.
+        return net::read_tls_stream(wsi);
       case LWS_CALLBACK_RECEIVE_CLIENT_HTTP_READ:
         // Never -1 from inside a TLS read: a failure closes from the writeable callback.
         s.on_bytes(*c, static_cast<const char*>(in), len);

@@ -8,6 +8,7 @@
 #include <sys/un.h>
 
 #include <cstdlib>
+#include <optional>
 
 #include "harness.hpp"
 #include "mdfeed/watcher.hpp"
@@ -145,6 +146,61 @@ TEST_CASE("unanswered pings: the WebSocket keepalive hangs up and the session re
   REQUIRE(caught_up(d, fx, kCatchUp));
   require_truth(d, d.cfg().backfill_bars + 1);
 }
+
+#ifdef MDFEED_FLOOD_SENDER_BIN
+// The daemon reads TLS with read-ahead: one read() takes every record the socket holds, and the
+// records it has not decrypted yet sit in OpenSSL, where neither lws (it asks SSL_pending) nor
+// poll() sees them. A burst of records that arrives at once, followed by silence, must still
+// reach the ring whole, without waiting for the server's next bytes. The keepalive is pushed out
+// of reach (30 s), so nothing else can bring more bytes within the wait.
+TEST_CASE("a burst of records then silence: every record reaches the ring at once", "[daemon][tls]") {
+  test::TempDir dir("mdfeed-it");
+  const std::string c = certs_dir();
+  constexpr int kFrames = 400;  // ~150 KB: many read-ahead buffers, each past the 16-record bound
+  Child sender({MDFEED_FLOOD_SENDER_BIN, "--cert", c + "/server.pem", "--key", c + "/server.key",
+                "--frames", std::to_string(kFrames), "--seconds", "120"},
+               dir.path() + "/sender.log", true);
+  int port = 0;
+  REQUIRE(wait_until([&] {
+    for (const auto& l : sender.lines())
+      if (l.rfind("ready port=", 0) == 0) port = std::atoi(l.c_str() + 11);
+    return port > 0;
+  }, 20s));
+  DaemonConfig dc;
+  dc.symbols = {"BTCUSDT"};
+  dc.intervals = {"1h"};
+  dc.backfill_bars = 0;
+  dc.feed_extra = "    ping_interval_s: 30\n    pong_timeout_s: 31\n";
+  Daemon d(dir, port, dc);
+  {  // no staleness verdict during the silence either
+    std::string y = slurp(d.config_path());
+    y.replace(y.find("stale_after_s: 3"), 16, "stale_after_s: 600");
+    std::ofstream(d.config_path()) << y;
+  }
+  d.start();
+  INFO(d.log());
+  REQUIRE(wait_until([&] { return sender.saw("burst sent frames="); }, 30s));
+  std::optional<Ring> r;
+  REQUIRE(wait_until([&] {
+    try {
+      r.emplace(Ring::open("binance", "BTCUSDT", "1h", d.shm()));
+      return true;
+    } catch (const Error&) {
+      return false;
+    }
+  }, 20s));
+  // The sender numbers its frames in the trade count (n = 10^11 + k): the forming bar carries
+  // the last one, well before the keepalive could bring more bytes. One publish per update.
+  constexpr std::uint64_t kLastTrades = 100'000'000'000ULL + kFrames;
+  CHECK(wait_until([&] {
+    const auto f = r->forming();
+    return f.has_value() && f->trades == kLastTrades;
+  }, 10s));
+  CHECK(r->update_count() >= static_cast<std::uint32_t>(kFrames));
+  CHECK(sender.count("burst sent frames=") == 1);  // one connection: no reconnect filled the gap
+  CHECK(d.stop() == 0);
+}
+#endif
 
 TEST_CASE("garbage, truncated and oversized frames are dropped; nothing is corrupted", "[daemon]") {
   test::TempDir dir("mdfeed-it");
