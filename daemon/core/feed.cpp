@@ -74,7 +74,7 @@ bool Feed::may_connect(std::int64_t mono_ms) {
 }
 
 void Feed::attach(Stream& s) {
-  by_topic_[s.topic] = &s;
+  by_topic_.insert(&s);
   WsSession* target = nullptr;
   for (auto& ses : sessions_)
     if (ses->stream_count() < cfg.max_streams_per_conn) {
@@ -97,10 +97,9 @@ void Feed::detach(Stream& s) {
 }
 
 void Feed::on_kline(const venue::Event& e, std::int64_t mono_ms) {
-  key_buf_.assign(e.topic.data(), e.topic.size());
-  const auto it = by_topic_.find(key_buf_);
-  if (it == by_topic_.end()) return;  // unsubscribed a moment ago
-  Stream& s = *it->second;
+  Stream* const sp = by_topic_.find(e.topic);
+  if (sp == nullptr) return;  // unsubscribed a moment ago
+  Stream& s = *sp;
   // The exchange clock works from whatever time the venue gives: an event time, or else the
   // bar's open, a lower bound (the clock keeps the freshest offset, so it never runs ahead).
   clock_.observe(e.event_time_ms != venue::kNoTime ? e.event_time_ms : e.bar.open_time_ms, mono_ms);
@@ -108,21 +107,26 @@ void Feed::on_kline(const venue::Event& e, std::int64_t mono_ms) {
   s.book.on_stream_update(e.bar, e.event_time_ms);
   // Readers are woken once the session has handed over the whole read: a read that carries 32
   // updates of one ring costs one FUTEX_WAKE, not 32 (the update count still moves on each).
-  if (s.sink.dirty() && std::find(unflushed_.begin(), unflushed_.end(), &s) == unflushed_.end())
+  if (s.sink.dirty() && !s.flush_queued) {
+    s.flush_queued = true;
     unflushed_.push_back(&s);
+  }
   pump_fetch(s, mono_ms);
 }
 
 void Feed::on_read_done() noexcept {
-  for (Stream* s : unflushed_) s->sink.flush();
+  for (Stream* s : unflushed_) {
+    s->sink.flush();
+    s->flush_queued = false;
+  }
   unflushed_.clear();
 }
 
 void Feed::on_connection_lost(const std::vector<std::string>& topics) {
   for (const auto& t : topics)
-    if (const auto it = by_topic_.find(t); it != by_topic_.end()) {
-      it->second->book.on_reconnect();
-      schedule(*it->second, 0);
+    if (Stream* s = by_topic_.find(t); s != nullptr) {
+      s->book.on_reconnect();
+      schedule(*s, 0);
     }
 }
 
@@ -136,7 +140,7 @@ void Feed::request_server_time(std::int64_t mono_ms) {
       if (auto t = spec_.rest.parse_server_time(r.body)) {
         clock_.observe(*t, now);
         // The clock was what every book waited for: all of them are due now.
-        for (auto& [topic, st] : by_topic_) schedule(*st, now);
+        by_topic_.for_each([this, now](Stream& st) { schedule(st, now); });
         return;
       }
     }

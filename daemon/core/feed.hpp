@@ -12,6 +12,8 @@
 #include <queue>
 #include <string>
 #include <unordered_map>
+
+#include "core/topic_index.hpp"
 #include <vector>
 
 #include "config/config.hpp"
@@ -66,6 +68,7 @@ struct Stream {
   Feed& feed;
   std::string symbol, interval;  // interval: canonical
   std::string topic;             // the venue's key for this stream's klines
+  bool flush_queued = false;     // in Feed::unflushed_ (its readers are woken after the read)
   RingWriter ring;
   RingSink sink;
   BarBook book;
@@ -124,7 +127,7 @@ class Feed final : public SessionHost {
   ExchangeClock clock_;
   RestClient rest_;
   std::vector<std::unique_ptr<WsSession>> sessions_;
-  std::unordered_map<std::string, Stream*> by_topic_;
+  TopicIndex<Stream> by_topic_;
   // Streams with a REST check due: a fetch, a retry, a late-close deadline. The periodic tick
   // visits only these, not every stream (entries superseded by an earlier one are skipped).
   struct Due {
@@ -138,7 +141,6 @@ class Feed final : public SessionHost {
   std::int64_t limited_until_ms_ = 0;  // the venue said to back off until then (mono)
   bool banned_ = false;                // ... and it was a ban
   std::deque<std::int64_t> attempts_;
-  std::string key_buf_;
   std::vector<Stream*> unflushed_;  // streams updated during the current read; woken after it
 };
 

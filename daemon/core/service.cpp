@@ -103,8 +103,15 @@ Stream& Service::add_stream(Feed& f, const std::string& symbol, const std::strin
   spdlog::debug("ring {} {} ({} closed bars)", s->ring.path(), to_string(mode), s->ring.closed_count());
   Stream& ref = *s;
   streams_[StreamKey{f.cfg.name, symbol, interval}] = std::move(s);
+  relist_streams();
   f.attach(ref);
   return ref;
+}
+
+void Service::relist_streams() {
+  stream_list_.clear();
+  stream_list_.reserve(streams_.size());
+  for (const auto& [k, s] : streams_) stream_list_.push_back(s.get());
 }
 
 void Service::open_streams() {
@@ -139,6 +146,7 @@ bool Service::retire_stream(const StreamKey& key) {
   spdlog::info("stream {}:{}:{} removed; ring left readable, marked retired", key.feed, key.symbol, key.interval);
   retired_.push_back(std::move(it->second));
   streams_.erase(it);
+  relist_streams();
   return true;
 }
 
@@ -174,12 +182,18 @@ void Service::handle_flags() {
 }
 
 std::string Service::summary_line() const {
-  std::size_t live = 0, failed = 0, conns_up = 0, conns = 0;
-  std::uint64_t msgs = 0, bad = 0, reconnects = 0;
-  for (const auto& [k, s] : streams_) {
-    if (s->book.state() == BookState::kFailed) ++failed;
-    else if (s->book.state() == BookState::kLive) ++live;
+  std::size_t live = 0, failed = 0;
+  for (const Stream* s : stream_list_) {
+    const BookState st = s->book.state();
+    if (st == BookState::kFailed) ++failed;
+    else if (st == BookState::kLive) ++live;
   }
+  return summary_line(live, failed);
+}
+
+std::string Service::summary_line(std::size_t live, std::size_t failed) const {
+  std::size_t conns_up = 0, conns = 0;
+  std::uint64_t msgs = 0, bad = 0, reconnects = 0;
   std::string rest;
   for (const auto& f : feeds_) {
     if (const std::string r = f->rest_state(net::mono_ms()); !r.empty()) rest += "; " + f->cfg.name + ": " + r;
@@ -212,7 +226,7 @@ void Service::cron() {
     // One clock read for all rings: readers judge liveness at ~2 s, so the µs between the
     // first ring and the last do not matter.
     const std::uint64_t now_ns = status::monotonic_ns();
-    for (auto& [k, s] : streams_) s->ring.heartbeat(now_ns);
+    for (Stream* s : stream_list_) s->ring.heartbeat(now_ns);
   }
   if (status_) status_->heartbeat();
   // Every 250 ms while anything moves, every second when nothing does (an idle market).
@@ -241,16 +255,22 @@ std::uint64_t Service::activity_count() const {
 void Service::publish_status() {
   if (!status_) return;
   status::Snapshot& snap = status_->edit();
-  snap.daemon.summary = summary_line();
   snap.connections.clear();
   for (const auto& f : feeds_)
     for (const auto& ses : f->sessions()) snap.connections.push_back(connection_info(*f, *ses));
   // Rows are refilled in place: with thousands of streams, rebuilding every row (and its
-  // strings) four times a second was a large part of an idle daemon's cost.
-  snap.streams.resize(streams_.size() + retired_.size());
-  std::size_t i = 0;
-  for (const auto& [k, s] : streams_) fill_stream_info(*s, snap.streams[i++]);
+  // strings) four times a second was a large part of an idle daemon's cost. The summary counts
+  // come from the rows just filled, not from a second pass over every stream.
+  snap.streams.resize(stream_list_.size() + retired_.size());
+  std::size_t i = 0, live = 0, failed = 0;
+  for (const Stream* s : stream_list_) {
+    status::StreamInfo& row = snap.streams[i++];
+    fill_stream_info(*s, row);
+    live += row.state == status::StreamState::kLive ? 1 : 0;
+    failed += row.state == status::StreamState::kFailed ? 1 : 0;
+  }
   for (const auto& s : retired_) fill_stream_info(*s, snap.streams[i++]);
+  snap.daemon.summary = summary_line(live, failed);
   if (!status_->publish()) {
     static log::RateLimiter limiter(std::chrono::seconds(60));
     std::uint64_t suppressed = 0;

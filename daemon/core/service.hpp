@@ -62,6 +62,8 @@ class Service {
   void publish_status();
   [[nodiscard]] std::uint64_t activity_count() const;
   [[nodiscard]] std::string summary_line() const;
+  [[nodiscard]] std::string summary_line(std::size_t live, std::size_t failed) const;
+  void relist_streams();
 
   Config cfg_;
   ServiceOptions opt_;
@@ -70,6 +72,9 @@ class Service {
   WakeScheduler waker_;
   std::vector<std::unique_ptr<Feed>> feeds_;
   std::map<StreamKey, std::unique_ptr<Stream>> streams_;
+  // streams_ in its order, as a flat array for the periodic passes over every stream (ring
+  // heartbeats, status rows): no tree walk. Rebuilt whenever streams_ changes.
+  std::vector<Stream*> stream_list_;
   std::vector<std::unique_ptr<Stream>> retired_;  // rings kept mapped, marked retired
   CronSul cron_{};
   std::atomic<bool> stop_requested_{false};
