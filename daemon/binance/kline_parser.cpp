@@ -39,10 +39,12 @@ constexpr std::size_t kEnvelopePrefixLen = sizeof(kEnvelopePrefix) - 1;
 constexpr std::size_t kRawEventPrefixLen = sizeof(kRawEventPrefix) - 1;
 
 enum class Route {
-  kSkip,           // market data other than klines: not parsed at all
+  kSkip,           // market data other than klines and trades: not parsed at all
   kGeneric,        // unknown shape: parse and classify
   kKlineEnvelope,  // {"stream":"x@kline_1m",...}: a kline, or an error
   kKlineRaw,       // {"e":"kline",...}: the same without the envelope
+  kTradeEnvelope,  // {"stream":"x@aggTrade",...}: an aggTrade, or an error
+  kTradeRaw,       // {"e":"aggTrade",...}
 };
 
 // Reads the stream name starting at p up to its closing quote. A name with '@' is a market
@@ -62,16 +64,19 @@ Route scan_stream(const char* p, const char* end, std::string_view& name) noexce
   constexpr std::size_t kKlineLen = 6;  // "kline_"
   const bool kline = quote - at > static_cast<std::ptrdiff_t>(kKlineLen) &&
                      std::memcmp(at + 1, "kline_", kKlineLen) == 0;
-  return kline ? Route::kKlineEnvelope : Route::kSkip;
+  if (kline) return Route::kKlineEnvelope;
+  const std::string_view type(at + 1, static_cast<std::size_t>(quote - at - 1));
+  return type == "aggTrade" ? Route::kTradeEnvelope : Route::kSkip;
 }
 
-// A raw event is skipped unless its type is kline or serverShutdown.
+// A raw event is skipped unless its type is kline, aggTrade or serverShutdown.
 Route scan_event(const char* p, const char* end) noexcept {
   const char* q = p;
   while (q < end && *q != '"' && *q != '\\') ++q;
   if (q == end || *q == '\\') return Route::kGeneric;
   const std::string_view type(p, static_cast<std::size_t>(q - p));
   if (type == "kline") return Route::kKlineRaw;
+  if (type == "aggTrade") return Route::kTradeRaw;
   return type == "serverShutdown" ? Route::kGeneric : Route::kSkip;
 }
 
@@ -155,6 +160,7 @@ class FieldReader {
 struct Seen {
   std::string_view type;  // event type "e"
   bool has_type = false;
+  bool type_in_data = false;  // "e" came from "data"/"event", not the top level
   bool has_time = false;
   bool has_kline = false;
   bool result = false;  // control reply keys
@@ -167,6 +173,7 @@ struct KlineParser::Impl {
   od::parser parser;
   std::size_t max_bytes;
   char error[256] = {};
+  char stream_copy[128] = {};  // the generic path's stream name, across a rewind
 
   explicit Impl(std::size_t max) : parser(max), max_bytes(max) {
     // Best effort: a failure here is retried, and reported, by the first parse that needs it.
@@ -190,6 +197,11 @@ struct KlineParser::Impl {
                               KlineMsg& out) noexcept;
   bool parse_kline_event(od::object& ev, KlineMsg& out) noexcept;
   bool parse_kline(od::value& v, KlineMsg& out) noexcept;
+
+  // --- the aggTrade path ---
+  MsgKind parse_trade_message(od::document& doc, std::string_view stream, bool envelope,
+                              KlineMsg& out) noexcept;
+  bool parse_trade_event(od::object& ev, KlineMsg& out) noexcept;
 
   // --- the generic path ---
   MsgKind parse_generic(od::document& doc, KlineMsg& out) noexcept;
@@ -226,6 +238,8 @@ MsgKind KlineParser::Impl::parse(const char* data, std::size_t len, std::size_t 
   if (error_code e = parser.iterate(data, len, capacity).get(doc))
     return error_kind(json_fail("message", e));
   if (r == Route::kGeneric) return parse_generic(doc, out);
+  if (r == Route::kTradeEnvelope || r == Route::kTradeRaw)
+    return parse_trade_message(doc, stream, r == Route::kTradeEnvelope, out);
   return parse_kline_message(doc, stream, r == Route::kKlineEnvelope, out);
 }
 
@@ -331,6 +345,60 @@ bool KlineParser::Impl::parse_kline(od::value& v, KlineMsg& out) noexcept {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The aggTrade path: {"e":"aggTrade","E":..,"s":..,"a":..,"p":..,"q":..,"f":..,"l":..,"T":..,
+// "m":..,"M":..} (USD-M futures: no "M"; we do not use it). Same discipline as klines: every
+// field we use present with its type, the rest skipped to the closing brace.
+
+MsgKind KlineParser::Impl::parse_trade_message(od::document& doc, std::string_view stream,
+                                               bool envelope, KlineMsg& out) noexcept {
+  od::object top;
+  if (error_code e = doc.get_object().get(top)) return error_kind(json_fail("message", e));
+  if (envelope) {
+    out.stream = stream;
+    od::object data;
+    FieldReader r(top);
+    r.object("data", data);
+    if (r.error()) return error_kind(field_fail(r.key(), r.want(), r.error()));
+    if (!parse_trade_event(data, out)) return MsgKind::kError;
+  } else if (!parse_trade_event(top, out)) {
+    return MsgKind::kError;
+  }
+  if (error_code e = top.raw_json().error()) return error_kind(json_fail("message", e));
+  if (json::has_trailing_content(doc))
+    return error_kind(fail("trailing content after the JSON object"));
+  return MsgKind::kTrade;
+}
+
+bool KlineParser::Impl::parse_trade_event(od::object& ev, KlineMsg& out) noexcept {
+  od::raw_json_string type;
+  AggTrade& t = out.trade;
+  t = AggTrade{};
+  FieldReader r(ev);
+  r.raw_string("e", type);
+  if (!r.error() && !(type == "aggTrade")) {
+    const char* ty = type.raw();
+    return fail("stream '%.*s' carries event '%.*s', not an aggTrade",
+                static_cast<int>(out.stream.size()), out.stream.data(),
+                static_cast<int>(std::strcspn(ty, "\"\\")), ty);
+  }
+  r.int64("E", out.event_time_ms);
+  r.string("s", out.symbol);
+  r.uint64("a", t.agg_id);
+  r.decimal("p", t.price);
+  r.decimal("q", t.quantity);
+  r.uint64("f", t.first_id);
+  r.uint64("l", t.last_id);
+  r.int64("T", t.trade_time_ms);
+  r.boolean("m", t.buyer_is_maker);
+  if (r.error()) return field_fail(r.key(), r.want(), r.error());
+  if (t.last_id < t.first_id)
+    return fail("aggTrade %llu: last trade id %llu before first %llu",
+                static_cast<unsigned long long>(t.agg_id), static_cast<unsigned long long>(t.last_id),
+                static_cast<unsigned long long>(t.first_id));
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------------
 // The generic path: walks the top-level object once, in whatever key order it comes.
 
 MsgKind KlineParser::Impl::parse_generic(od::document& doc, KlineMsg& out) noexcept {
@@ -343,6 +411,15 @@ MsgKind KlineParser::Impl::parse_generic(od::document& doc, KlineMsg& out) noexc
     if (!top_field(f, seen, out)) return MsgKind::kError;
   }
   if (json::has_trailing_content(doc)) return error_kind(fail("trailing content after the JSON object"));
+  if (seen.has_type && seen.type == "aggTrade") {
+    // An aggTrade in an unusual layout: read it again on the trade path. The stream name lives
+    // in the parser's string buffer, which the second pass reuses, so it is copied first.
+    if (out.stream.size() > sizeof(stream_copy)) return error_kind(fail("stream name too long"));
+    if (!out.stream.empty()) std::memcpy(stream_copy, out.stream.data(), out.stream.size());
+    const std::string_view stream(stream_copy, out.stream.size());
+    doc.rewind();
+    return parse_trade_message(doc, stream, seen.type_in_data, out);
+  }
   const MsgKind kind = classify(seen);
   if (kind == MsgKind::kControlReply) out.control.ok = !seen.error;
   return kind;
@@ -378,15 +455,19 @@ bool KlineParser::Impl::parse_event(od::value& v, Seen& seen, KlineMsg& out) noe
   for (auto member : obj) {
     od::field f;
     if (error_code e = std::move(member).get(f)) return json_fail("data", e);
-    if (char k = short_key(f.key()))
+    if (char k = short_key(f.key())) {
+      const bool had_type = seen.has_type;
       if (!event_field(k, f.value(), seen, out)) return false;
+      if (!had_type && seen.has_type) seen.type_in_data = true;
+    }
   }
   return true;
 }
 
 bool KlineParser::Impl::event_field(char key, od::value& v, Seen& seen, KlineMsg& out) noexcept {
   // Once the event type is known, only klines and shutdowns are read: other events may use
-  // these keys with other shapes (futures continuous_kline has its own "k").
+  // these keys with other shapes (futures continuous_kline has its own "k"; an aggTrade is read
+  // again on its own path).
   if (seen.has_type && seen.type != "kline" && seen.type != "serverShutdown") return true;
   switch (key) {
     case 'e':

@@ -12,7 +12,8 @@ namespace mdfeed::binance {
 
 enum class MsgKind {
   kKline,           // a kline update; KlineMsg filled
-  kNotKline,        // valid traffic we do not use (depth, trades, ...): skip silently
+  kTrade,           // an aggTrade event; KlineMsg::trade filled (stream, symbol, event time too)
+  kNotKline,        // valid traffic we do not use (depth, bookTicker, ...): skip silently
   kControlReply,    // answer to SUBSCRIBE & co.; KlineMsg::control filled
   kServerShutdown,  // the venue is about to close this connection: reconnect now
   kError,           // malformed or unexpected; see the parser's last_error()
@@ -26,6 +27,18 @@ struct ControlReply {
   std::string_view error_msg;  // valid until the next parse
 };
 
+// One aggTrade event (spot and USD-M/COIN-M futures share the shape): the trades of one taker
+// order at one price, ids first_id..last_id. https://developers.binance.com/docs/binance-spot-api-docs/web-socket-streams#aggregate-trade-streams
+struct AggTrade {
+  std::uint64_t agg_id = 0;     // a
+  double price = 0;             // p
+  double quantity = 0;          // q
+  std::uint64_t first_id = 0;   // f
+  std::uint64_t last_id = 0;    // l
+  std::int64_t trade_time_ms = 0;  // T
+  bool buyer_is_maker = false;  // m
+};
+
 // One parsed kline message. The views point into the parser or the input buffer and stay valid
 // until the next parse (or until the input buffer is reused).
 struct KlineMsg {
@@ -34,6 +47,7 @@ struct KlineMsg {
   std::string_view interval;  // "1m"
   std::int64_t event_time_ms = 0;  // E: exchange clock; also set for kServerShutdown when sent
   Bar bar{};                       // flags: kBarClosed iff this is the bar's final update
+  AggTrade trade{};                // only for kTrade
   ControlReply control;            // only for kControlReply
 };
 

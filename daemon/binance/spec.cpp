@@ -85,6 +85,17 @@ class Ws final : public venue::WsProtocol {
           e.topic = raw_topic_;
         }
         break;
+      case MsgKind::kTrade:
+        e.kind = EventKind::kTrade;
+        e.topic = m.stream;
+        e.event_time_ms = m.event_time_ms;
+        e.trade = {m.trade.trade_time_ms, m.trade.price, m.trade.quantity, m.trade.buyer_is_maker,
+                   m.trade.first_id, m.trade.last_id};
+        if (e.topic.empty()) {
+          raw_topic_ = trade_stream_name(m.symbol);
+          e.topic = raw_topic_;
+        }
+        break;
       case MsgKind::kNotKline:
         e.kind = EventKind::kIgnored;
         break;

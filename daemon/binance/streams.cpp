@@ -3,14 +3,23 @@
 
 namespace mdfeed::binance {
 
-std::string stream_name(std::string_view symbol, std::string_view interval) {
+namespace {
+std::string lower_symbol_at(std::string_view symbol, std::string_view suffix) {
   std::string s;
-  s.reserve(symbol.size() + 7 + interval.size());
+  s.reserve(symbol.size() + suffix.size());
   for (char c : symbol) s += (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-  s += "@kline_";
+  s += suffix;
+  return s;
+}
+}  // namespace
+
+std::string stream_name(std::string_view symbol, std::string_view interval) {
+  std::string s = lower_symbol_at(symbol, "@kline_");
   s += interval;
   return s;
 }
+
+std::string trade_stream_name(std::string_view symbol) { return lower_symbol_at(symbol, "@aggTrade"); }
 
 std::string combined_path(const std::vector<std::string>& streams) {
   std::string p = "/stream?streams=";

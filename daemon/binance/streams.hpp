@@ -14,6 +14,9 @@ namespace mdfeed::binance {
 // (minute) differ by case.
 [[nodiscard]] std::string stream_name(std::string_view symbol, std::string_view interval);
 
+// "BTCUSDT" -> "btcusdt@aggTrade" (spot and futures alike).
+[[nodiscard]] std::string trade_stream_name(std::string_view symbol);
+
 // {"a","b"} -> "/stream?streams=a/b"
 [[nodiscard]] std::string combined_path(const std::vector<std::string>& streams);
 

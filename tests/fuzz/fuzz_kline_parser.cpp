@@ -25,6 +25,7 @@ struct Outcome {
   std::int64_t event_time_ms = 0, control_id = 0, control_code = 0;
   bool control_ok = false;
   Bar bar{};
+  mdfeed::binance::AggTrade trade{};
 };
 
 Outcome parse(mdfeed::binance::KlineParser& p, const char* buf, std::size_t len) {
@@ -42,6 +43,13 @@ Outcome parse(mdfeed::binance::KlineParser& p, const char* buf, std::size_t len)
       o.event_time_ms = m.event_time_ms;
       o.bar = m.bar;
       MDFEED_FUZZ_CHECK((m.bar.flags & ~mdfeed::kBarClosed) == 0);
+      break;
+    case MsgKind::kTrade:
+      o.stream = m.stream;
+      o.symbol = m.symbol;
+      o.event_time_ms = m.event_time_ms;
+      o.trade = m.trade;
+      MDFEED_FUZZ_CHECK(m.trade.first_id <= m.trade.last_id);
       break;
     case MsgKind::kNotKline:
       o.stream = m.stream;
@@ -66,7 +74,12 @@ bool same(const Outcome& a, const Outcome& b) {
          a.interval == b.interval && a.control_msg == b.control_msg &&
          a.event_time_ms == b.event_time_ms && a.control_id == b.control_id &&
          a.control_code == b.control_code && a.control_ok == b.control_ok &&
-         std::memcmp(&a.bar, &b.bar, sizeof(Bar)) == 0;
+         std::memcmp(&a.bar, &b.bar, sizeof(Bar)) == 0 &&
+         a.trade.agg_id == b.trade.agg_id && a.trade.first_id == b.trade.first_id &&
+         a.trade.last_id == b.trade.last_id && a.trade.trade_time_ms == b.trade.trade_time_ms &&
+         a.trade.buyer_is_maker == b.trade.buyer_is_maker &&
+         std::memcmp(&a.trade.price, &b.trade.price, sizeof(double)) == 0 &&
+         std::memcmp(&a.trade.quantity, &b.trade.quantity, sizeof(double)) == 0;
 }
 
 }  // namespace

@@ -162,16 +162,42 @@ TEST_CASE("the WebSocket protocol object parses a capture and builds frames", "[
   const auto cap = mdfeed::testing::load_capture(mdfeed::testing::fixtures_dir() +
                                                  "/binance/BINANCE_US.ws.1.0");
   std::size_t klines = 0;
+  std::size_t trades = 0;
   for (std::size_t i = 0; i < cap.size(); ++i) {
     const auto e = ws->parse(cap.data(i), cap.len(i), cap.capacity(i));
-    REQUIRE((e.kind == mdfeed::venue::EventKind::kKline || e.kind == mdfeed::venue::EventKind::kIgnored));
+    REQUIRE((e.kind == mdfeed::venue::EventKind::kKline || e.kind == mdfeed::venue::EventKind::kTrade ||
+             e.kind == mdfeed::venue::EventKind::kIgnored));
     if (e.kind == mdfeed::venue::EventKind::kKline) {
       ++klines;
       CHECK(e.topic.find("@kline_") != std::string_view::npos);
       CHECK(e.event_time_ms > 0);
     }
+    if (e.kind == mdfeed::venue::EventKind::kTrade) {
+      ++trades;
+      INFO(cap.text(i));
+      // The topic is the stream name, which is also the symbol lower-cased + "@aggTrade".
+      CHECK(e.topic.size() > 9);
+      CHECK(e.topic.substr(e.topic.size() - 9) == "@aggTrade");
+      CHECK(e.event_time_ms > 0);
+      CHECK(e.trade.time_ms > 0);
+      CHECK(e.trade.price > 0);
+      CHECK(e.trade.quantity > 0);
+      CHECK(e.trade.first_id <= e.trade.last_id);
+    }
   }
   CHECK(klines == 5);
+  CHECK(trades == 11);  // grep -c '"stream":"[a-z0-9_]*@aggTrade"' BINANCE_US.ws.1.0
+  // A raw (non-combined) aggTrade is named from its symbol, like the combined stream.
+  const std::string raw = R"({"e":"aggTrade","E":2,"s":"BTCUSDT","a":1,"p":"1.5","q":"2","f":3,"l":4,"T":1,"m":false})";
+  std::vector<char> rb(raw.begin(), raw.end());
+  rb.resize(raw.size() + mdfeed::venue::kParsePadding, '\0');
+  const auto re = ws->parse(rb.data(), raw.size(), rb.size());
+  REQUIRE(re.kind == mdfeed::venue::EventKind::kTrade);
+  CHECK(re.topic == "btcusdt@aggTrade");
+  CHECK(re.trade.first_id == 3u);
+  CHECK(re.trade.last_id == 4u);
+  CHECK(re.trade.price == 1.5);
+  CHECK(re.event_time_ms == 2);
   std::vector<char> buf(1 + mdfeed::venue::kParsePadding, '\0');
   buf[0] = '{';
   CHECK(ws->parse(buf.data(), 1, buf.size()).kind == mdfeed::venue::EventKind::kError);

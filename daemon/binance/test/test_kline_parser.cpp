@@ -79,6 +79,31 @@ bool naive_is_kline(std::string_view msg) {
   return naive_stream(msg).find("@kline_") != std::string::npos;
 }
 
+bool naive_is_trade(std::string_view msg) {
+  const std::string s = naive_stream(msg);
+  return s.size() > 9 && s.compare(s.size() - 9, 9, "@aggTrade") == 0;
+}
+
+MsgKind naive_kind(std::string_view msg) {
+  if (naive_is_kline(msg)) return MsgKind::kKline;
+  return naive_is_trade(msg) ? MsgKind::kTrade : MsgKind::kNotKline;
+}
+
+void check_trade_against_naive(std::string_view msg, const KlineMsg& m) {
+  const std::string_view d = after(msg, "\"data\":{");
+  CHECK(m.stream == naive_stream(msg));
+  CHECK(m.event_time_ms == naive_int(d, 'E'));
+  CHECK(m.symbol == naive_string(d, 's'));
+  const mdfeed::binance::AggTrade& t = m.trade;
+  CHECK(t.agg_id == static_cast<std::uint64_t>(naive_int(d, 'a')));
+  CHECK(t.price == naive_decimal(d, 'p'));
+  CHECK(t.quantity == naive_decimal(d, 'q'));
+  CHECK(t.first_id == static_cast<std::uint64_t>(naive_int(d, 'f')));
+  CHECK(t.last_id == static_cast<std::uint64_t>(naive_int(d, 'l')));
+  CHECK(t.trade_time_ms == naive_int(d, 'T'));
+  CHECK(t.buyer_is_maker == naive_bool(d, 'm'));
+}
+
 void check_against_naive(std::string_view msg, const KlineMsg& m) {
   const std::string_view data = after(msg, "\"data\":{");
   const std::string_view k = after(data, "\"k\":{");
@@ -167,54 +192,63 @@ void require_error(KlineParser& p, const std::string& msg, const char* mentions 
 
 }  // namespace
 
-TEST_CASE("every message of the four captures: klines match the naive decode, the rest skip",
+TEST_CASE("every message of the four captures: klines and aggTrades match the naive decode, the rest skip",
           "[binance][kline][captures]") {
-  // Counted independently (grep '@kline_' on the stream name): 2 + 5 + 67 + 33 klines.
+  // Counted independently (grep on the stream name): '@kline_' 2 + 5 + 67 + 33 klines;
+  // '"stream":"[a-z0-9_]*@aggTrade"' 2 + 11 + 91 + 51 aggTrades (spot, US, USD-M, COIN-M).
   struct Expect {
     const char* file;
     std::size_t klines;
+    std::size_t trades;
     std::size_t others;
   };
   const Expect expected[] = {
-      {"binance/BINANCE.ws.1.0", 2, 263},
-      {"binance/BINANCE_US.ws.1.0", 5, 475},
-      {"binance/BINANCE_FUTURES.ws.1.0", 67, 1468},
-      {"binance/BINANCE_DELIVERY.ws.1.0", 33, 4338},
+      {"binance/BINANCE.ws.1.0", 2, 2, 261},
+      {"binance/BINANCE_US.ws.1.0", 5, 11, 464},
+      {"binance/BINANCE_FUTURES.ws.1.0", 67, 91, 1377},
+      {"binance/BINANCE_DELIVERY.ws.1.0", 33, 51, 4287},
   };
   KlineParser parser;  // one parser across all files, as one connection would
   std::size_t total_klines = 0;
+  std::size_t total_trades = 0;
   std::size_t total_closed = 0;
   for (const Expect& e : expected) {
     const Capture cap = mdfeed::testing::load_capture(mdfeed::testing::fixtures_dir() + "/" + e.file);
     std::size_t klines = 0;
+    std::size_t trades = 0;
     std::size_t others = 0;
     for (std::size_t i = 0; i < cap.size(); ++i) {
       INFO(e.file << " message " << i << ": " << cap.text(i));
       KlineMsg m;
       const MsgKind kind = parser.parse(cap.data(i), cap.len(i), cap.capacity(i), m);
       INFO(parser.last_error());
-      if (naive_is_kline(cap.text(i))) {
-        REQUIRE(kind == MsgKind::kKline);
+      REQUIRE(kind == naive_kind(cap.text(i)));
+      if (kind == MsgKind::kKline) {
         check_against_naive(cap.text(i), m);
         ++klines;
         if (m.bar.closed()) ++total_closed;
+      } else if (kind == MsgKind::kTrade) {
+        check_trade_against_naive(cap.text(i), m);
+        ++trades;
       } else {
-        REQUIRE(kind == MsgKind::kNotKline);
         ++others;
       }
     }
     CHECK(klines == e.klines);
+    CHECK(trades == e.trades);
     CHECK(others == e.others);
     total_klines += klines;
+    total_trades += trades;
   }
   CHECK(total_klines == 107);
+  CHECK(total_trades == 155);
   CHECK(total_closed == 5);  // grep -c '"x":true'
 }
 
-TEST_CASE("non-kline captures also parse through the full (slow) path as kNotKline",
+TEST_CASE("the captures also parse through the full (slow) path to the same kinds",
           "[binance][kline][captures]") {
   // A leading space defeats the byte-scan pre-filter, so simdjson parses every message; this
-  // proves the skip decision agrees with a real parse and that depth/trade messages are valid.
+  // proves the skip decision agrees with a real parse and that depth/ticker messages are valid.
   KlineParser parser;
   std::size_t n = 0;
   for (const char* file : mdfeed::testing::kCaptureFiles) {
@@ -224,7 +258,9 @@ TEST_CASE("non-kline captures also parse through the full (slow) path as kNotKli
       KlineMsg m;
       const MsgKind kind = parse(parser, spaced, m);
       INFO(file << " message " << i << ": " << parser.last_error());
-      REQUIRE(kind == (naive_is_kline(cap.text(i)) ? MsgKind::kKline : MsgKind::kNotKline));
+      REQUIRE(kind == naive_kind(cap.text(i)));
+      // The generic path reads an aggTrade again on the trade path: the same values.
+      if (kind == MsgKind::kTrade) check_trade_against_naive(cap.text(i), m);
       ++n;
     }
   }
@@ -294,7 +330,10 @@ TEST_CASE("non-kline traffic, control replies and server shutdown", "[binance][k
     const std::string depth = R"({"stream":"btcusdt@depth@100ms","data":{"e":"depthUpdate","b":[]}})";
     REQUIRE(parse(p, depth, m) == MsgKind::kNotKline);
     CHECK(m.stream == "btcusdt@depth@100ms");
-    CHECK(parse(p, R"({"e":"aggTrade","E":1,"s":"BTCUSDT"})", m) == MsgKind::kNotKline);
+    CHECK(parse(p, R"({"e":"trade","E":1,"s":"BTCUSDT"})", m) == MsgKind::kNotKline);
+    // An aggTrade is parsed now (forming bars from trades): an incomplete one is an error.
+    CHECK(parse(p, R"({"e":"aggTrade","E":1,"s":"BTCUSDT"})", m) == MsgKind::kError);
+    CHECK(std::string(p.last_error()).find("missing field a") != std::string::npos);
     CHECK(parse(p, R"({"u":400900217,"s":"BNBUSDT","b":"25.3","B":"31.2","a":"25.4","A":"40.6"})", m) ==
           MsgKind::kNotKline);  // raw bookTicker has no "e": full parse, still not a kline
     CHECK(parse(p, R"({"stream":"btcusdt_perpetual@continuousKline_1m","data":{"e":"continuous_kline","k":{}}})", m) ==
@@ -463,4 +502,76 @@ TEST_CASE("a moved-to parser keeps working", "[binance][kline]") {
   KlineParser b = std::move(a);
   REQUIRE(parse(b, envelope(good_data(with(good_k(), "s", "\"ETHUSDT\""))), m) == MsgKind::kKline);
   CHECK(m.symbol == "ETHUSDT");
+}
+
+// ---- aggTrade ----
+
+namespace {
+
+Fields good_trade() {
+  return {{"e", "\"aggTrade\""}, {"E", "1633998523963"}, {"s", "\"NKNUSDT\""},
+          {"a", "15683430"},      {"p", "\"0.35280000\""}, {"q", "\"58.00000000\""},
+          {"f", "19862790"},      {"l", "19862792"},        {"T", "1633998523962"},
+          {"m", "true"},          {"M", "true"}};
+}
+
+std::string trade_envelope(const Fields& data = good_trade(), const std::string& stream = "nknusdt@aggTrade") {
+  return "{\"stream\":\"" + stream + "\",\"data\":" + object(data) + "}";
+}
+
+}  // namespace
+
+TEST_CASE("synthetic aggTrade: every field, raw form, futures shape", "[binance][trade]") {
+  KlineParser p;
+  KlineMsg m;
+  REQUIRE(parse(p, trade_envelope(), m) == MsgKind::kTrade);
+  CHECK(m.stream == "nknusdt@aggTrade");
+  CHECK(m.symbol == "NKNUSDT");
+  CHECK(m.event_time_ms == 1633998523963);
+  CHECK(m.trade.agg_id == 15683430u);
+  CHECK(m.trade.price == 0.3528);
+  CHECK(m.trade.quantity == 58.0);
+  CHECK(m.trade.first_id == 19862790u);
+  CHECK(m.trade.last_id == 19862792u);
+  CHECK(m.trade.trade_time_ms == 1633998523962);
+  CHECK(m.trade.buyer_is_maker);
+  // Raw (non-combined) form: no stream name; the spec names it from the symbol.
+  REQUIRE(parse(p, object(good_trade()), m) == MsgKind::kTrade);
+  CHECK(m.stream.empty());
+  CHECK(m.symbol == "NKNUSDT");
+  CHECK(m.trade.agg_id == 15683430u);
+  // Unusual layouts take the generic path and are read again on the trade path: a leading
+  // space, the envelope without its stream name.
+  REQUIRE(parse(p, " " + trade_envelope(), m) == MsgKind::kTrade);
+  CHECK(m.stream == "nknusdt@aggTrade");
+  CHECK(m.trade.last_id == 19862792u);
+  REQUIRE(parse(p, "{\"data\":" + object(good_trade()) + "}", m) == MsgKind::kTrade);
+  CHECK(m.stream.empty());
+  CHECK(m.symbol == "NKNUSDT");
+  CHECK(m.trade.agg_id == 15683430u);
+  // USD-M futures: no "M", "a" before "s"; field order does not matter.
+  Fields fut = without(good_trade(), "M");
+  std::swap(fut[2], fut[3]);
+  REQUIRE(parse(p, trade_envelope(fut), m) == MsgKind::kTrade);
+  CHECK(m.trade.last_id == 19862792u);
+  CHECK_FALSE(p.last_error()[0]);
+}
+
+TEST_CASE("malformed aggTrades are errors and the parser carries on", "[binance][trade][errors]") {
+  KlineParser p;
+  for (const char* key : {"E", "s", "a", "p", "q", "f", "l", "T", "m"}) {
+    INFO("without " << key);
+    require_error(p, trade_envelope(without(good_trade(), key)), (std::string("missing field ") + key).c_str());
+  }
+  require_error(p, trade_envelope(with(good_trade(), "p", "0.3528")), "p");            // number, not a string
+  require_error(p, trade_envelope(with(good_trade(), "p", "\"abc\"")), "p");
+  require_error(p, trade_envelope(with(good_trade(), "a", "-1")), "a");
+  require_error(p, trade_envelope(with(good_trade(), "m", "\"true\"")), "m");
+  require_error(p, trade_envelope(with(good_trade(), "l", "19862789")), "before first");
+  require_error(p, trade_envelope(with(good_trade(), "e", "\"trade\"")), "not an aggTrade");
+  require_error(p, trade_envelope().substr(0, 120));                                  // truncated
+  require_error(p, trade_envelope() + "x");
+  // A @trade stream (raw trades, not aggregated) is not used: skipped, not an error.
+  KlineMsg m;
+  CHECK(parse(p, trade_envelope(good_trade(), "nknusdt@trade"), m) == MsgKind::kNotKline);
 }
