@@ -160,7 +160,7 @@ class FieldReader {
 struct Seen {
   std::string_view type;  // event type "e"
   bool has_type = false;
-  bool type_in_data = false;  // "e" came from "data"/"event", not the top level
+  bool type_in_data = false;  // "e" came from "data", not the top level
   bool has_time = false;
   bool has_kline = false;
   bool result = false;  // control reply keys
@@ -353,8 +353,8 @@ MsgKind KlineParser::Impl::parse_trade_message(od::document& doc, std::string_vi
                                                bool envelope, KlineMsg& out) noexcept {
   od::object top;
   if (error_code e = doc.get_object().get(top)) return error_kind(json_fail("message", e));
+  out.stream = stream;  // the generic path's copy even for a raw event: never a stale view
   if (envelope) {
-    out.stream = stream;
     od::object data;
     FieldReader r(top);
     r.object("data", data);
@@ -433,7 +433,14 @@ bool KlineParser::Impl::top_field(od::field& f, Seen& seen, KlineMsg& out) noexc
     if (error_code e = v.get_string().get(out.stream)) return field_fail("stream", kString, e);
     return true;
   }
-  if (key == "data" || key == "event") return parse_event(v, seen, out);
+  if (key == "data" || key == "event") {
+    const bool had_type = seen.has_type;
+    if (!parse_event(v, seen, out)) return false;
+    // Where the type came from decides how an aggTrade is read again (the trade path reads
+    // "data"; an aggTrade inside "event" is not a layout Binance uses and stays an error).
+    if (!had_type && seen.has_type) seen.type_in_data = key == "data";
+    return true;
+  }
   return control_field(key, v, seen, out.control);
 }
 
@@ -455,11 +462,8 @@ bool KlineParser::Impl::parse_event(od::value& v, Seen& seen, KlineMsg& out) noe
   for (auto member : obj) {
     od::field f;
     if (error_code e = std::move(member).get(f)) return json_fail("data", e);
-    if (char k = short_key(f.key())) {
-      const bool had_type = seen.has_type;
+    if (char k = short_key(f.key()))
       if (!event_field(k, f.value(), seen, out)) return false;
-      if (!had_type && seen.has_type) seen.type_in_data = true;
-    }
   }
   return true;
 }

@@ -108,8 +108,8 @@ void Feed::on_kline(const venue::Event& e, std::int64_t mono_ms) {
   // Readers are woken once the session has handed over the whole read: a read that carries 32
   // updates of one ring costs one FUTEX_WAKE, not 32 (the update count still moves on each).
   if (s.sink.dirty() && !s.flush_queued) {
-    s.flush_queued = true;
     unflushed_.push_back(&s);
+    s.flush_queued = true;
   }
   pump_fetch(s, mono_ms);
 }

@@ -61,23 +61,34 @@ bool start_read_ahead(lws* wsi) noexcept {
 int read_tls_stream(lws* wsi) noexcept {
   SSL* ssl = lws_get_ssl(wsi);
   if (ssl == nullptr || SSL_get_read_ahead(ssl) == 0) return read_http_body(wsi);
-  // Stop when nothing is buffered, or when OpenSSL wants the socket again: what it holds then is
-  // the start of a record whose rest has not arrived, and its arrival wakes poll().
-  const auto drained = [ssl] { return SSL_has_pending(ssl) == 0 || SSL_want_read(ssl) != 0; };
-  for (int i = 0; i < kReadAheadReads; ++i) {
-    if (read_http_body(wsi) < 0) return -1;
-    if (drained()) return 0;
-  }
-  // The buffer holds at most ~17 KB of records (about 800 of the smallest), each read takes one.
-  SSL_set_read_ahead(ssl, 0);
+  // Stop when nothing is buffered, or when OpenSSL waits for the socket. Wanting to read, what
+  // it holds is the start of a record whose rest wakes poll(). Wanting to write (its answer to a
+  // TLS 1.3 KeyUpdate met a full send buffer), it cannot go on until POLLOUT, which lws 4.1 does
+  // not ask for: we do, and the writeable callback drains again (tls_records_buffered).
+  const auto stopped = [ssl] { return SSL_has_pending(ssl) == 0 || SSL_want(ssl) != SSL_NOTHING; };
   int rc = 0;
-  for (int i = 0; i < 2048 && !drained(); ++i)
-    if (read_http_body(wsi) < 0) {
-      rc = -1;
-      break;
-    }
-  SSL_set_read_ahead(ssl, 1);
+  int i = 0;
+  for (; i < kReadAheadReads; ++i) {
+    if (read_http_body(wsi) < 0) return -1;
+    if (stopped()) break;
+  }
+  if (i == kReadAheadReads) {
+    // The buffer holds at most ~17 KB of records (about 800 of the smallest), each read takes one.
+    SSL_set_read_ahead(ssl, 0);
+    for (int j = 0; j < 2048 && !stopped(); ++j)
+      if (read_http_body(wsi) < 0) {
+        rc = -1;
+        break;
+      }
+    SSL_set_read_ahead(ssl, 1);
+  }
+  if (rc == 0 && SSL_want_write(ssl) && SSL_has_pending(ssl)) lws_callback_on_writable(wsi);
   return rc;
+}
+
+bool tls_records_buffered(lws* wsi) noexcept {
+  SSL* ssl = wsi != nullptr ? lws_get_ssl(wsi) : nullptr;
+  return ssl != nullptr && SSL_get_read_ahead(ssl) != 0 && SSL_has_pending(ssl) != 0;
 }
 
 void close_async(lws* wsi) noexcept {

@@ -54,6 +54,10 @@ bool start_read_ahead(lws* wsi) noexcept;
 inline constexpr int kReadAheadReads = 16;
 [[nodiscard]] int read_tls_stream(lws* wsi) noexcept;
 
+// Records OpenSSL still holds for a read-ahead connection: read_tls_stream stopped because
+// OpenSSL had to write first. The writeable callback drains them.
+[[nodiscard]] bool tls_records_buffered(lws* wsi) noexcept;
+
 // Kills a wsi from outside its own callback: lws closes it on its next service pass.
 void close_async(lws* wsi) noexcept;
 

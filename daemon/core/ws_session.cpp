@@ -531,6 +531,8 @@ void WsSession::promote(Conn& c) {
 }
 
 int WsSession::on_writeable(Conn& c) {
+  // A drain that stopped for OpenSSL to write (net::read_tls_stream) goes on now.
+  if (!c.closing && net::tls_records_buffered(c.wsi) && net::read_tls_stream(c.wsi) < 0) return -1;
   if (c.close_code != 0) {
     if (c.close_sent) return 0;
     const bool ok = write_raw(c.wsi, masked(ws::Opcode::kClose, ws::close_payload(c.close_code, {})));

@@ -549,6 +549,13 @@ TEST_CASE("synthetic aggTrade: every field, raw form, futures shape", "[binance]
   CHECK(m.stream.empty());
   CHECK(m.symbol == "NKNUSDT");
   CHECK(m.trade.agg_id == 15683430u);
+  // A stream name next to a top-level event is the parser's copy, not a view the second pass
+  // overwrote.
+  Fields top = good_trade();
+  top.insert(top.begin(), {"stream", "\"nknusdt@aggTrade\""});
+  REQUIRE(parse(p, " " + object(top), m) == MsgKind::kTrade);
+  CHECK(m.stream == "nknusdt@aggTrade");
+  CHECK(m.symbol == "NKNUSDT");
   // USD-M futures: no "M", "a" before "s"; field order does not matter.
   Fields fut = without(good_trade(), "M");
   std::swap(fut[2], fut[3]);

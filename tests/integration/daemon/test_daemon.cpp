@@ -198,6 +198,7 @@ TEST_CASE("a burst of records then silence: every record reaches the ring at onc
   }, 10s));
   CHECK(r->update_count() >= static_cast<std::uint32_t>(kFrames));
   CHECK(sender.count("burst sent frames=") == 1);  // one connection: no reconnect filled the gap
+  CHECK(d.log().find("reading without read-ahead") == std::string::npos);  // the drain was in play
   CHECK(d.stop() == 0);
 }
 #endif
