@@ -192,16 +192,22 @@ struct KlineParser::Impl {
 
   error_code ensure_capacity(std::size_t len) noexcept;
 
-  // --- the kline path ---
-  MsgKind parse_kline_message(od::document& doc, std::string_view stream, bool envelope,
+  // --- the kline and aggTrade paths: the envelope (or none) around one event ---
+  using EventParser = bool (Impl::*)(od::object& ev, KlineMsg& out) noexcept;
+  template <EventParser ParseEvent, MsgKind Kind>
+  MsgKind parse_event_message(od::document& doc, std::string_view stream, bool envelope,
                               KlineMsg& out) noexcept;
   bool parse_kline_event(od::object& ev, KlineMsg& out) noexcept;
   bool parse_kline(od::value& v, KlineMsg& out) noexcept;
-
-  // --- the aggTrade path ---
-  MsgKind parse_trade_message(od::document& doc, std::string_view stream, bool envelope,
-                              KlineMsg& out) noexcept;
   bool parse_trade_event(od::object& ev, KlineMsg& out) noexcept;
+  MsgKind parse_kline_message(od::document& doc, std::string_view stream, bool envelope,
+                              KlineMsg& out) noexcept {
+    return parse_event_message<&Impl::parse_kline_event, MsgKind::kKline>(doc, stream, envelope, out);
+  }
+  MsgKind parse_trade_message(od::document& doc, std::string_view stream, bool envelope,
+                              KlineMsg& out) noexcept {
+    return parse_event_message<&Impl::parse_trade_event, MsgKind::kTrade>(doc, stream, envelope, out);
+  }
 
   // --- the generic path ---
   MsgKind parse_generic(od::document& doc, KlineMsg& out) noexcept;
@@ -273,19 +279,21 @@ error_code KlineParser::Impl::ensure_capacity(std::size_t len) noexcept {
 // The kline path. find_field_unordered() costs nothing extra while the fields come in the
 // order asked for (Binance's), and still finds them if the venue reorders.
 
-// stream: the name route() read (unescaped, so it is the JSON string's value).
-MsgKind KlineParser::Impl::parse_kline_message(od::document& doc, std::string_view stream,
+// stream: the name route() read (unescaped, so it is the JSON string's value), or the generic
+// path's copy of it; empty for a raw event. A template, so each path's event parser inlines.
+template <KlineParser::Impl::EventParser ParseEvent, MsgKind Kind>
+MsgKind KlineParser::Impl::parse_event_message(od::document& doc, std::string_view stream,
                                                bool envelope, KlineMsg& out) noexcept {
   od::object top;
   if (error_code e = doc.get_object().get(top)) return error_kind(json_fail("message", e));
+  out.stream = stream;  // never a view the generic path's second pass may have overwritten
   if (envelope) {
-    out.stream = stream;
     od::object data;
     FieldReader r(top);
     r.object("data", data);
     if (r.error()) return error_kind(field_fail(r.key(), r.want(), r.error()));
-    if (!parse_kline_event(data, out)) return MsgKind::kError;
-  } else if (!parse_kline_event(top, out)) {
+    if (!(this->*ParseEvent)(data, out)) return MsgKind::kError;
+  } else if (!(this->*ParseEvent)(top, out)) {
     return MsgKind::kError;
   }
   // Skipping the rest of the document (B, the closing braces: however deep we are) is what
@@ -293,7 +301,7 @@ MsgKind KlineParser::Impl::parse_kline_message(od::document& doc, std::string_vi
   if (error_code e = top.raw_json().error()) return error_kind(json_fail("message", e));
   if (json::has_trailing_content(doc))
     return error_kind(fail("trailing content after the JSON object"));
-  return MsgKind::kKline;
+  return Kind;
 }
 
 bool KlineParser::Impl::parse_kline_event(od::object& ev, KlineMsg& out) noexcept {
@@ -348,26 +356,6 @@ bool KlineParser::Impl::parse_kline(od::value& v, KlineMsg& out) noexcept {
 // The aggTrade path: {"e":"aggTrade","E":..,"s":..,"a":..,"p":..,"q":..,"f":..,"l":..,"T":..,
 // "m":..,"M":..} (USD-M futures: no "M"; we do not use it). Same discipline as klines: every
 // field we use present with its type, the rest skipped to the closing brace.
-
-MsgKind KlineParser::Impl::parse_trade_message(od::document& doc, std::string_view stream,
-                                               bool envelope, KlineMsg& out) noexcept {
-  od::object top;
-  if (error_code e = doc.get_object().get(top)) return error_kind(json_fail("message", e));
-  out.stream = stream;  // the generic path's copy even for a raw event: never a stale view
-  if (envelope) {
-    od::object data;
-    FieldReader r(top);
-    r.object("data", data);
-    if (r.error()) return error_kind(field_fail(r.key(), r.want(), r.error()));
-    if (!parse_trade_event(data, out)) return MsgKind::kError;
-  } else if (!parse_trade_event(top, out)) {
-    return MsgKind::kError;
-  }
-  if (error_code e = top.raw_json().error()) return error_kind(json_fail("message", e));
-  if (json::has_trailing_content(doc))
-    return error_kind(fail("trailing content after the JSON object"));
-  return MsgKind::kTrade;
-}
 
 bool KlineParser::Impl::parse_trade_event(od::object& ev, KlineMsg& out) noexcept {
   od::raw_json_string type;

@@ -24,40 +24,21 @@ class TopicIndex {
   void insert(T* v) {
     if ((size_ + 1) * 2 > slots_.size()) grow();
     const std::uint64_t h = hash(v->topic);
-    for (std::size_t i = h & mask();; i = (i + 1) & mask()) {
-      Entry& e = slots_[i];
-      if (e.value == nullptr) {
-        e = {h, v};
-        ++size_;
-        return;
-      }
-      if (e.hash == h && std::string_view(e.value->topic) == std::string_view(v->topic)) {
-        e.value = v;
-        return;
-      }
-    }
+    Entry& e = slots_[probe(v->topic, h)];
+    if (e.value == nullptr) ++size_;
+    e = {h, v};
   }
 
   [[nodiscard]] T* find(std::string_view topic) const noexcept {
     if (size_ == 0) return nullptr;
-    const std::uint64_t h = hash(topic);
-    for (std::size_t i = h & mask();; i = (i + 1) & mask()) {
-      const Entry& e = slots_[i];
-      if (e.value == nullptr) return nullptr;
-      if (e.hash == h && std::string_view(e.value->topic) == topic) return e.value;
-    }
+    return slots_[probe(topic, hash(topic))].value;
   }
 
   // Removes the entry for topic, if any; returns whether there was one.
   bool erase(std::string_view topic) noexcept {
     if (size_ == 0) return false;
-    const std::uint64_t h = hash(topic);
-    std::size_t i = h & mask();
-    for (;; i = (i + 1) & mask()) {
-      const Entry& e = slots_[i];
-      if (e.value == nullptr) return false;
-      if (e.hash == h && std::string_view(e.value->topic) == topic) break;
-    }
+    std::size_t i = probe(topic, hash(topic));
+    if (slots_[i].value == nullptr) return false;
     // Backward shift: pull later entries of the run into the hole when their home slot allows.
     for (std::size_t j = (i + 1) & mask();; j = (j + 1) & mask()) {
       Entry& e = slots_[j];
@@ -92,6 +73,14 @@ class TopicIndex {
     return std::hash<std::string_view>{}(s);
   }
   [[nodiscard]] std::size_t mask() const noexcept { return slots_.size() - 1; }
+
+  // The slot holding topic, or the empty slot that ends its run (the table is never full).
+  [[nodiscard]] std::size_t probe(std::string_view topic, std::uint64_t h) const noexcept {
+    for (std::size_t i = h & mask();; i = (i + 1) & mask()) {
+      const Entry& e = slots_[i];
+      if (e.value == nullptr || (e.hash == h && std::string_view(e.value->topic) == topic)) return i;
+    }
+  }
 
   void grow() {
     std::vector<Entry> old;
